@@ -1,0 +1,60 @@
+"""Typed settings from the environment (prefix `CICIE_`, `.env` supported).
+
+Everything has an embedded default so `make run` works on a fresh machine: data under
+`./var`, SQLite, a local mail catcher. Secrets come only from the environment; outside
+development a placeholder secret is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "development-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CICIE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    home: Path = Path("var")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str | None = None
+    timezone: str = "America/Mexico_City"
+    language: str = "es"
+    secret_key: str = DEV_SECRET
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    # mail (issue: partner e-mail)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    mail_from: str = "CICIE <cicie@localhost>"
+    demo_data: bool = True
+    workflow_dir: Path | None = Field(default=None)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError(
+                "CICIE_SECRET_KEY must be set to a real secret in production "
+                f"(for example: {secrets.token_urlsafe(32)})"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'cicie.db').resolve()}"
+
+    @property
+    def resolved_base_url(self) -> str:
+        return self.base_url or f"http://{self.host}:{self.port}"

@@ -1,0 +1,109 @@
+"""One shared `transitions` machine per (workflow, version), and the indexes the engine needs.
+
+The machine is built once with `model=None, auto_transitions=False, send_event=True` and fired
+with `machine.events[trigger].trigger(subject)` on a transient object — never `add_model` on a
+persisted row (see LIBRARY-NOTES). Guards are evaluated by the engine first, so every failing
+rule can be reported; the machine's conditions read those verdicts, so the machine still
+decides which of several same-trigger transitions fires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from transitions import EventData, Machine
+
+from config.catalogues import Catalogues
+from workflows.definition import PREVIOUS, TransitionDef, WorkflowDefinition
+from workflows.fields import FieldValidators
+
+
+@dataclass
+class Subject:
+    """The transient object the machine moves: a state and the verdicts for this firing."""
+
+    state: str
+    held_from: str | None = None
+    verdicts: dict[int, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A transition that `trigger` may take from one state; `key` indexes the verdicts."""
+
+    key: int
+    transition: TransitionDef
+    dest: str  # resolved: PREVIOUS expands into one candidate per active state
+    needs_held_from: str | None = None
+
+
+def _condition(key: int, event: EventData) -> bool:
+    subject = event.model
+    assert isinstance(subject, Subject)
+    return subject.verdicts.get(key, False)
+
+
+class CompiledWorkflow:
+    def __init__(self, definition: WorkflowDefinition, version: int, catalogues: Catalogues):
+        self.definition = definition
+        self.name = definition.name
+        self.version = version
+        self.validators = FieldValidators(definition.fields, catalogues)
+        self.candidates: dict[tuple[str, str], list[Candidate]] = {}
+        machine_transitions: list[dict[str, Any]] = []
+        key = 0
+        for t in definition.transitions:
+            for src in t.sources:
+                dests = (
+                    [(s, s) for s in definition.active_states()]
+                    if t.dest == PREVIOUS
+                    else [(t.dest, None)]
+                )
+                for dest, held in dests:
+                    cand = Candidate(key, t, dest, held)
+                    self.candidates.setdefault((src, t.trigger), []).append(cand)
+                    machine_transitions.append(
+                        {
+                            "trigger": t.trigger,
+                            "source": src,
+                            "dest": dest,
+                            "conditions": [partial(_condition, key)],
+                        }
+                    )
+                    key += 1
+        self.machine = Machine(
+            model=None,
+            states=list(definition.states),
+            transitions=machine_transitions,
+            initial=definition.initial,
+            auto_transitions=False,
+            send_event=True,
+        )
+        triggers: dict[str, list[str]] = {s: [] for s in definition.states}
+        for src, trig in self.candidates:
+            if trig not in triggers[src]:
+                triggers[src].append(trig)
+        self.triggers_by_state: Mapping[str, tuple[str, ...]] = {
+            s: tuple(v) for s, v in triggers.items()
+        }
+        # triggers by (state, role): what a list view may offer without reading any data
+        self._by_role: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def triggers_for(self, state: str, role: str) -> tuple[str, ...]:
+        key = (state, role)
+        found = self._by_role.get(key)
+        if found is None:
+            found = tuple(
+                trig
+                for trig in self.triggers_by_state.get(state, ())
+                if any(role in c.transition.roles for c in self.candidates[(state, trig)])
+            )
+            self._by_role[key] = found
+        return found
+
+    def fire(self, subject: Subject, trigger: str) -> bool:
+        """Move `subject` with the machine; the verdicts must already be set."""
+        return bool(self.machine.events[trigger].trigger(subject))

@@ -1,0 +1,43 @@
+"""Domain events, published to in-transaction listeners.
+
+Mail and reminders subscribe here, so the engine never imports them; a listener writes its rows
+with the connection it is given, inside the operation's transaction, and an exception from it
+rolls the whole operation back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.actor import Actor
+from engine.views import RequestView
+from workflows.definition import TransitionDef
+
+
+@dataclass(frozen=True)
+class RequestCreated:
+    request: RequestView
+    history_id: int
+    actor: Actor
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RequestAdvanced:
+    request: RequestView  # as it stands after the transition
+    from_state: str
+    trigger: str
+    transition: TransitionDef
+    history_id: int
+    actor: Actor
+    at: datetime
+    changes: dict[str, Any]
+
+
+DomainEvent = RequestCreated | RequestAdvanced
+Listener = Callable[[sa.Connection, DomainEvent], None]

@@ -1,0 +1,100 @@
+"""What the engine hands back: plain, immutable views with their JSON form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RequestView:
+    id: int
+    programme: str
+    workflow_version: int
+    emb: str | None
+    title: str
+    state: str
+    state_label: str
+    held_from: str | None
+    data: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "programme": self.programme,
+            "workflow_version": self.workflow_version,
+            "emb": self.emb,
+            "title": self.title,
+            "state": self.state,
+            "state_label": self.state_label,
+            "held_from": self.held_from,
+            "version": self.version,
+            "data": self.data,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Availability:
+    trigger: str
+    label: str
+    allowed: bool
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trigger": self.trigger,
+            "label": self.label,
+            "allowed": self.allowed,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    version: int
+    at: datetime
+    actor: str
+    trigger: str
+    from_state: str | None
+    to_state: str
+    comment: str | None
+    changes: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.from_state,
+            "to": self.to_state,
+            "trigger": self.trigger,
+            "actor": self.actor,
+            "at": self.at.isoformat(),
+            "comment": self.comment,
+            "version": self.version,
+            "changes": self.changes or {},
+        }
+
+
+@dataclass(frozen=True)
+class EmbView:
+    id: int
+    code: str
+    name: str
+    country: str
+    language: str
+    email: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "code": self.code,
+            "name": self.name,
+            "country": self.country,
+            "language": self.language,
+            "email": self.email,
+        }

@@ -1,0 +1,164 @@
+"""The tables. SQLModel classes define them (and Alembic's migrations mirror them); the engine's
+hot path uses their `__table__` with SQLAlchemy Core, which is 4× cheaper than the ORM per
+transition (LIBRARY-NOTES)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC time")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONData = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Emb(SQLModel, table=True):
+    """An electoral management body (or civil-society organisation) that requests programmes."""
+
+    __tablename__ = "emb"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=300)
+    country: str = Field(max_length=2)
+    language: str = Field(max_length=5)
+    email: str | None = Field(default=None, max_length=254)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class Partner(SQLModel, table=True):
+    """A founder, associate or national partner; seeded from config/catalogues/partners.yaml."""
+
+    __tablename__ = "partner"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=300)
+    kind: str = Field(max_length=20)
+    country: str | None = Field(default=None, max_length=2)
+    language: str = Field(max_length=5)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class Contact(SQLModel, table=True):
+    """A person at an EMB or partner who receives mail about requests."""
+
+    __tablename__ = "contact"
+    id: int | None = Field(default=None, primary_key=True)
+    emb_id: int | None = Field(default=None, foreign_key="emb.id", index=True)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254)
+    language: str = Field(max_length=5)
+    role: str = Field(max_length=40, default="contact")
+
+
+class WorkflowVersion(SQLModel, table=True):
+    """Every definition text a request was ever pinned to, so old requests keep their rules."""
+
+    __tablename__ = "workflow_version"
+    __table_args__ = (
+        sa.UniqueConstraint("name", "version"),
+        sa.UniqueConstraint("name", "checksum"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    version: int
+    checksum: str = Field(max_length=64)
+    source: str = Field(sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class Request(SQLModel, table=True):
+    """One CICIE request; `version` increases with every change (optimistic concurrency)."""
+
+    __tablename__ = "request"
+    id: int | None = Field(default=None, primary_key=True)
+    programme: str = Field(max_length=80, index=True)
+    workflow_version: int
+    emb_id: int | None = Field(default=None, foreign_key="emb.id", index=True)
+    title: str = Field(max_length=300)
+    state: str = Field(max_length=80, index=True)
+    held_from: str | None = Field(default=None, max_length=80)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONData)
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class History(SQLModel, table=True):
+    """Append-only: one row per change of a request (who, when, from, to, what changed)."""
+
+    __tablename__ = "history"
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", index=True)
+    version: int  # the request version this change produced
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor_role: str = Field(max_length=20)
+    actor_name: str = Field(max_length=120)
+    trigger: str = Field(max_length=80)
+    from_state: str | None = Field(default=None, max_length=80)
+    to_state: str = Field(max_length=80)
+    comment: str | None = Field(default=None, sa_type=sa.Text)
+    data_diff: dict[str, Any] | None = Field(default=None, sa_type=JSONData)
+
+
+class User(SQLModel, table=True):
+    """Someone who signs in: admin, coordinator or viewer."""
+
+    __tablename__ = "user_account"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True, index=True)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=255)
+    language: str = Field(default="es", max_length=5)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    label: str = Field(default="", max_length=120)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    revoked: bool = Field(default=False)
+
+
+metadata = SQLModel.metadata
+emb_table: sa.Table = Emb.__table__  # type: ignore[attr-defined]
+partner_table: sa.Table = Partner.__table__  # type: ignore[attr-defined]
+contact_table: sa.Table = Contact.__table__  # type: ignore[attr-defined]
+workflow_version_table: sa.Table = WorkflowVersion.__table__  # type: ignore[attr-defined]
+request_table: sa.Table = Request.__table__  # type: ignore[attr-defined]
+history_table: sa.Table = History.__table__  # type: ignore[attr-defined]
+user_table: sa.Table = User.__table__  # type: ignore[attr-defined]
+api_token_table: sa.Table = ApiToken.__table__  # type: ignore[attr-defined]

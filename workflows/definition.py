@@ -1,0 +1,103 @@
+"""Immutable workflow definitions: what the loader produces and the engine compiles.
+
+Nothing here parses or validates; `workflows.loader` guarantees that every name in these
+objects (states, fields, guards, roles) resolves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from config.catalogues import Label
+
+ROLES = ("admin", "coordinator", "viewer", "intern", "delegate", "partner", "system")
+DEFAULT_ROLES = ("coordinator", "admin")
+ACTIVE = "active"  # source keyword: every active state
+PREVIOUS = "previous"  # dest keyword: back to the state held from
+FIELD_TYPES = (
+    "string",
+    "text",
+    "integer",
+    "number",
+    "boolean",
+    "date",
+    "email",
+    "enum",
+    "list",
+    "object",
+    "theme",
+    "country",
+    "language",
+    "partner",
+    "cost_matrix",
+)
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    type: str
+    label: Label | None = None
+    required: bool = True
+    values: tuple[str, ...] = ()
+    items: FieldDef | None = None
+    fields: tuple[FieldDef, ...] = ()
+    min_items: int | None = None
+    max_items: int | None = None
+
+
+@dataclass(frozen=True)
+class StateDef:
+    name: str
+    label: Label
+    final: bool = False
+    hold: bool = False
+    actors: tuple[str, ...] = ()
+    collects: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return not (self.final or self.hold)
+
+
+@dataclass(frozen=True)
+class GuardRef:
+    name: str
+    params: Any = None
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str  # a state name or PREVIOUS
+    label: Label
+    roles: tuple[str, ...] = DEFAULT_ROLES
+    requires: tuple[str, ...] = ()
+    guards: tuple[GuardRef, ...] = ()
+    collects: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class WorkflowDefinition:
+    name: str
+    title: Label
+    initial: str
+    fields: Mapping[str, FieldDef]
+    states: Mapping[str, StateDef]
+    transitions: tuple[TransitionDef, ...]
+    source: str = field(repr=False, default="")
+    checksum: str = ""
+    path: str = ""
+
+    def active_states(self) -> list[str]:
+        return [s.name for s in self.states.values() if s.active]
+
+    def final_states(self) -> list[str]:
+        return [s.name for s in self.states.values() if s.final]
+
+    def hold_state(self) -> str | None:
+        return next((s.name for s in self.states.values() if s.hold), None)

@@ -1,0 +1,88 @@
+"""How a brochure rule is written: a named function over the request's data.
+
+Guards are registered by name (the YAML refers to them by name) and checked at load time,
+parameters included. A guard returns the reasons it fails — an empty list means the rule holds —
+so a refused transition can report every broken rule at once, in words a coordinator acts on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from config.catalogues import Catalogues
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What a guard may know about the request besides its data."""
+
+    id: int | None
+    programme: str
+    state: str
+    emb_code: str | None = None
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    data: Mapping[str, Any]
+    params: Any  # the validated parameter model instance, or None
+    catalogues: Catalogues
+    request: RequestFacts
+
+
+GuardFn = Callable[[GuardContext], list[str]]
+
+
+@dataclass(frozen=True)
+class GuardSpec:
+    name: str
+    fn: GuardFn
+    params_model: type[BaseModel] | None
+    description: str
+
+    def parse_params(self, raw: Any) -> tuple[Any, list[str]]:
+        """Validate YAML parameters; returns (params, problems)."""
+        if self.params_model is None:
+            if raw not in (None, {}):
+                return None, [f"guard '{self.name}' takes no parameters"]
+            return None, []
+        try:
+            return self.params_model.model_validate(raw or {}), []
+        except ValidationError as exc:
+            return None, [
+                f"guard '{self.name}' parameter {'.'.join(map(str, e['loc'])) or '(all)'}: "
+                f"{e['msg']}"
+                for e in exc.errors()
+            ]
+
+
+@dataclass
+class GuardRegistry:
+    """Name → guard. The default registry is filled by `workflows.guards`."""
+
+    _specs: dict[str, GuardSpec] = field(default_factory=dict)
+
+    def register(
+        self, name: str, params: type[BaseModel] | None = None
+    ) -> Callable[[GuardFn], GuardFn]:
+        def decorate(fn: GuardFn) -> GuardFn:
+            if name in self._specs:
+                raise ValueError(f"guard {name!r} registered twice")
+            doc = (fn.__doc__ or "").strip().splitlines()
+            self._specs[name] = GuardSpec(name, fn, params, doc[0] if doc else "")
+            return fn
+
+        return decorate
+
+    def get(self, name: str) -> GuardSpec | None:
+        return self._specs.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+
+GUARDS = GuardRegistry()

@@ -1,0 +1,572 @@
+"""Workflow files → immutable definitions, in stages: parse → shape → names → graph.
+
+Every problem is collected with its line and reported together (`InvalidDefinition`), so an
+author fixes a file in one pass. Nothing here knows about the database or the state machine
+library; `engine.compiler` turns a definition into a machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from config.catalogues import Catalogues, Label, load_catalogues
+from engine.errors import DefinitionProblem, InvalidDefinition
+from workflows import guards as _builtin_guards  # noqa: F401  (fills the default registry)
+from workflows.definition import (
+    ACTIVE,
+    DEFAULT_ROLES,
+    FIELD_TYPES,
+    PREVIOUS,
+    ROLES,
+    FieldDef,
+    GuardRef,
+    StateDef,
+    TransitionDef,
+    WorkflowDefinition,
+)
+from workflows.guard_api import GUARDS, GuardRegistry
+from workflows.yaml_source import LocatedDict, YamlProblem, line_of, parse
+
+WORKFLOW_DIR = Path(__file__).parent
+LABEL_LANGS = ("es", "en", "fr")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+TOP_KEYS = {"workflow", "title", "initial", "fields", "states", "transitions", "description"}
+STATE_KEYS = {"label", "final", "hold", "actors", "collects", "description"}
+TRANSITION_KEYS = {
+    "trigger",
+    "source",
+    "dest",
+    "roles",
+    "requires",
+    "guards",
+    "collects",
+    "label",
+    "description",
+}
+FIELD_KEYS = {
+    "type",
+    "label",
+    "required",
+    "values",
+    "items",
+    "fields",
+    "min_items",
+    "max_items",
+    "description",
+}
+
+
+class _Problems:
+    """Collects problems located in one file."""
+
+    def __init__(self, path: str, root: Any) -> None:
+        self.path = path
+        self.root = root
+        self.items: list[DefinitionProblem] = []
+
+    def at(self, where: tuple[Any, ...] | int, message: str) -> None:
+        line = where if isinstance(where, int) else line_of(self.root, where)
+        self.items.append(DefinitionProblem(self.path, line, message))
+
+
+def workflow_files(directory: Path = WORKFLOW_DIR) -> list[Path]:
+    return sorted(p for p in directory.glob("*.yaml") if p.is_file())
+
+
+def load_file(
+    path: Path | str,
+    *,
+    catalogues: Catalogues | None = None,
+    guards: GuardRegistry = GUARDS,
+) -> WorkflowDefinition:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidDefinition(
+            [DefinitionProblem(str(path), 1, f"cannot read file: {exc.strerror}")]
+        ) from exc
+    return load_text(text, str(path), expected_name=path.stem, catalogues=catalogues, guards=guards)
+
+
+def load_text(
+    text: str,
+    path: str,
+    *,
+    expected_name: str | None = None,
+    catalogues: Catalogues | None = None,
+    guards: GuardRegistry = GUARDS,
+) -> WorkflowDefinition:
+    """Parse and check one definition; raises InvalidDefinition listing every problem."""
+    try:
+        doc, yaml_problems = parse(text)
+    except YamlProblem as exc:
+        raise InvalidDefinition([DefinitionProblem(path, exc.line, exc.message)]) from exc
+    problems = _Problems(path, doc)
+    for line, message in yaml_problems:
+        problems.at(line, message)
+    if not isinstance(doc, LocatedDict):
+        problems.at(1, "a workflow file must be a mapping (workflow:, states:, transitions: …)")
+        raise InvalidDefinition(problems.items)
+    builder = _Builder(doc, problems, catalogues or load_catalogues(), guards)
+    definition = builder.build(text, path, expected_name)
+    if problems.items or definition is None:
+        raise InvalidDefinition(problems.items)
+    return definition
+
+
+def load_all(directory: Path = WORKFLOW_DIR) -> dict[str, WorkflowDefinition]:
+    """Every workflow in a folder; problems of all files are reported together."""
+    found: dict[str, WorkflowDefinition] = {}
+    problems: list[DefinitionProblem] = []
+    for path in workflow_files(directory):
+        try:
+            definition = load_file(path)
+        except InvalidDefinition as exc:
+            problems.extend(exc.problems)
+            continue
+        found[definition.name] = definition
+    if problems:
+        raise InvalidDefinition(problems)
+    return found
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _Builder:
+    def __init__(
+        self,
+        doc: LocatedDict,
+        problems: _Problems,
+        catalogues: Catalogues,
+        guards: GuardRegistry,
+    ) -> None:
+        self.doc = doc
+        self.p = problems
+        self.catalogues = catalogues
+        self.guards = guards
+
+    # ---------------------------------------------------------------- helpers
+    def _unknown_keys(self, node: Any, allowed: set[str], where: tuple[Any, ...]) -> None:
+        if isinstance(node, LocatedDict):
+            for key in node:
+                if key not in allowed:
+                    self.p.at(
+                        (*where, key),
+                        f"unknown key '{key}' (expected one of: {', '.join(sorted(allowed))})",
+                    )
+
+    def _label(self, node: Any, where: tuple[Any, ...], required: bool = True) -> Label | None:
+        if node is None:
+            if required:
+                self.p.at(where, "missing label (give es, en and fr)")
+            return None
+        if not isinstance(node, dict):
+            self.p.at(where, "a label is a mapping {es: …, en: …, fr: …}")
+            return None
+        missing = [lang for lang in LABEL_LANGS if not str(node.get(lang) or "").strip()]
+        if missing:
+            self.p.at(where, f"label missing language(s): {', '.join(missing)}")
+            return None
+        return Label(*(str(node[lang]) for lang in LABEL_LANGS))
+
+    def _names(self, node: Any, where: tuple[Any, ...], what: str) -> tuple[str, ...]:
+        """A name or a list of names."""
+        if node is None:
+            return ()
+        if isinstance(node, str):
+            return (node,)
+        if isinstance(node, list) and all(isinstance(x, str) for x in node):
+            return tuple(node)
+        self.p.at(where, f"{what} must be a name or a list of names")
+        return ()
+
+    # ---------------------------------------------------------------- build
+    def build(self, text: str, path: str, expected_name: str | None) -> WorkflowDefinition | None:
+        doc = self.doc
+        self._unknown_keys(doc, TOP_KEYS, ())
+        name = doc.get("workflow")
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            self.p.at(("workflow",), "'workflow' must be a snake_case name")
+            name = expected_name or "unnamed"
+        elif expected_name and name != expected_name:
+            self.p.at(
+                ("workflow",),
+                f"workflow '{name}' must be in a file named {name}.yaml (found {expected_name})",
+            )
+        title = self._label(doc.get("title"), ("title",))
+        fields = self._fields()
+        states = self._states(fields)
+        initial = doc.get("initial")
+        if not isinstance(initial, str):
+            self.p.at(("initial",) if "initial" in doc else (), "missing 'initial' state")
+        elif initial not in states:
+            self.p.at(("initial",), f"unknown state '{initial}' as initial state")
+        transitions = self._transitions(states, fields)
+        if self.p.items or title is None or not isinstance(initial, str):
+            return None
+        definition = WorkflowDefinition(
+            name=name,
+            title=title,
+            initial=initial,
+            fields=MappingProxyType(fields),
+            states=MappingProxyType(states),
+            transitions=tuple(transitions),
+            source=text,
+            checksum=checksum(text),
+            path=path,
+        )
+        _GraphCheck(definition, self.p).run()
+        return definition
+
+    # ---------------------------------------------------------------- fields
+    def _fields(self) -> dict[str, FieldDef]:
+        raw = self.doc.get("fields")
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.p.at(("fields",), "'fields' must be a mapping of field name → declaration")
+            return {}
+        out = {}
+        for name, spec in raw.items():
+            where = ("fields", name)
+            if not NAME_RE.match(name):
+                self.p.at(where, f"field name '{name}' must be snake_case")
+            parsed = self._field(name, spec, where, top=True)
+            if parsed is not None:
+                out[name] = parsed
+        return out
+
+    def _field(self, name: str, spec: Any, where: tuple[Any, ...], top: bool) -> FieldDef | None:
+        if not isinstance(spec, dict):
+            self.p.at(where, f"field '{name}' must be a mapping with a 'type'")
+            return None
+        self._unknown_keys(spec, FIELD_KEYS, where)
+        ftype = spec.get("type")
+        if ftype not in FIELD_TYPES:
+            self.p.at(
+                (*where, "type"),
+                f"field '{name}' has unknown type {ftype!r} (known: {', '.join(FIELD_TYPES)})",
+            )
+            return None
+        label = self._label(spec.get("label"), (*where, "label"), required=top)
+        values: tuple[str, ...] = ()
+        items = None
+        subfields: tuple[FieldDef, ...] = ()
+        if ftype == "enum":
+            raw_values = spec.get("values")
+            if not isinstance(raw_values, list) or not raw_values:
+                self.p.at(where, f"enum field '{name}' needs a non-empty list of 'values'")
+            else:
+                values = tuple(str(v) for v in raw_values)
+                if len(set(values)) != len(values):
+                    self.p.at((*where, "values"), f"enum field '{name}' repeats a value")
+        elif "values" in spec:
+            self.p.at((*where, "values"), "'values' only applies to enum fields")
+        if ftype == "list":
+            if "items" not in spec:
+                self.p.at(where, f"list field '{name}' needs 'items'")
+            else:
+                items = self._field(f"{name}[]", spec["items"], (*where, "items"), top=False)
+        elif "items" in spec:
+            self.p.at((*where, "items"), "'items' only applies to list fields")
+        if ftype == "object":
+            raw_sub = spec.get("fields")
+            if not isinstance(raw_sub, dict) or not raw_sub:
+                self.p.at(where, f"object field '{name}' needs 'fields'")
+            else:
+                parsed = [
+                    self._field(sub, sub_spec, (*where, "fields", sub), top=False)
+                    for sub, sub_spec in raw_sub.items()
+                ]
+                subfields = tuple(f for f in parsed if f is not None)
+        elif "fields" in spec:
+            self.p.at((*where, "fields"), "'fields' only applies to object fields")
+        bounds = {}
+        for key in ("min_items", "max_items"):
+            value = spec.get(key)
+            if value is None:
+                continue
+            if ftype != "list":
+                self.p.at((*where, key), f"'{key}' only applies to list fields")
+            elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                self.p.at((*where, key), f"'{key}' must be a whole number ≥ 0")
+            else:
+                bounds[key] = value
+        required = spec.get("required", True)
+        if not isinstance(required, bool):
+            self.p.at((*where, "required"), "'required' must be true or false")
+            required = True
+        return FieldDef(
+            name=name,
+            type=ftype,
+            label=label,
+            required=required,
+            values=values,
+            items=items,
+            fields=subfields,
+            min_items=bounds.get("min_items"),
+            max_items=bounds.get("max_items"),
+        )
+
+    # ---------------------------------------------------------------- states
+    def _states(self, fields: dict[str, FieldDef]) -> dict[str, StateDef]:
+        raw = self.doc.get("states")
+        if not isinstance(raw, dict) or not raw:
+            self.p.at(("states",) if "states" in self.doc else (), "missing 'states' mapping")
+            return {}
+        out: dict[str, StateDef] = {}
+        holds = []
+        for name, spec in raw.items():
+            where = ("states", name)
+            if not NAME_RE.match(name) or name in (ACTIVE, PREVIOUS):
+                self.p.at(where, f"state name '{name}' must be snake_case and not a keyword")
+            if spec is None:
+                spec = {}
+            if not isinstance(spec, dict):
+                self.p.at(where, f"state '{name}' must be a mapping")
+                continue
+            self._unknown_keys(spec, STATE_KEYS, where)
+            label = self._label(spec.get("label"), (*where, "label"))
+            final = spec.get("final", False) is True
+            hold = spec.get("hold", False) is True
+            if final and hold:
+                self.p.at(where, f"state '{name}' cannot be both final and the hold state")
+            if hold:
+                holds.append(name)
+            actors = self._names(spec.get("actors"), (*where, "actors"), "actors")
+            for role in actors:
+                if role not in ROLES:
+                    self.p.at((*where, "actors"), f"unknown role '{role}' in state '{name}'")
+            collects = self._names(spec.get("collects"), (*where, "collects"), "collects")
+            for fname in collects:
+                if fname not in fields:
+                    self.p.at(
+                        (*where, "collects"), f"unknown field '{fname}' collected in '{name}'"
+                    )
+            out[name] = StateDef(
+                name=name,
+                label=label or Label(name, name, name),
+                final=final,
+                hold=hold,
+                actors=actors,
+                collects=collects,
+            )
+        if len(holds) > 1:
+            self.p.at(("states", holds[1]), f"only one hold state is allowed (also: {holds[0]})")
+        if not any(s.final for s in out.values()):
+            self.p.at(("states",), "no final state (mark at least one with final: true)")
+        return out
+
+    # ---------------------------------------------------------------- transitions
+    def _transitions(
+        self, states: dict[str, StateDef], fields: dict[str, FieldDef]
+    ) -> list[TransitionDef]:
+        raw = self.doc.get("transitions")
+        if not isinstance(raw, list) or not raw:
+            self.p.at(
+                ("transitions",) if "transitions" in self.doc else (),
+                "missing 'transitions' list",
+            )
+            return []
+        out = []
+        active = [s.name for s in states.values() if s.active]
+        for i, spec in enumerate(raw):
+            where = ("transitions", i)
+            if not isinstance(spec, dict):
+                self.p.at(where, "a transition must be a mapping (trigger, source, dest, …)")
+                continue
+            self._unknown_keys(spec, TRANSITION_KEYS, where)
+            trigger = spec.get("trigger")
+            if not isinstance(trigger, str) or not NAME_RE.match(trigger):
+                self.p.at((*where, "trigger"), "'trigger' must be a snake_case name")
+                continue
+            sources = self._sources(spec.get("source"), (*where, "source"), states, active)
+            dest = spec.get("dest")
+            if dest == PREVIOUS:
+                bad = [s for s in sources if not states[s].hold]
+                if bad:
+                    self.p.at(
+                        (*where, "dest"),
+                        f"'dest: previous' only works from the hold state, not from "
+                        f"{', '.join(bad)}",
+                    )
+            elif not isinstance(dest, str):
+                self.p.at((*where, "dest") if "dest" in spec else where, "missing 'dest'")
+                continue
+            elif dest not in states:
+                self.p.at((*where, "dest"), f"unknown state '{dest}' as dest of '{trigger}'")
+            for s in sources:
+                if states[s].final:
+                    self.p.at((*where, "source"), f"final state '{s}' cannot have transitions out")
+            roles = self._names(spec.get("roles"), (*where, "roles"), "roles") or DEFAULT_ROLES
+            for role in roles:
+                if role not in ROLES:
+                    self.p.at((*where, "roles"), f"unknown role '{role}' in '{trigger}'")
+            requires = self._names(spec.get("requires"), (*where, "requires"), "requires")
+            collects = self._names(spec.get("collects"), (*where, "collects"), "collects")
+            for key, names in (("requires", requires), ("collects", collects)):
+                for fname in names:
+                    if fname not in fields:
+                        self.p.at((*where, key), f"unknown field '{fname}' in {key}")
+            guards = self._guards(spec.get("guards"), (*where, "guards"))
+            label = self._label(spec.get("label"), (*where, "label"))
+            out.append(
+                TransitionDef(
+                    trigger=trigger,
+                    sources=sources,
+                    dest=dest,
+                    label=label or Label(trigger, trigger, trigger),
+                    roles=roles,
+                    requires=requires,
+                    guards=guards,
+                    collects=collects,
+                    line=line_of(self.p.root, where),
+                )
+            )
+        return out
+
+    def _sources(
+        self,
+        node: Any,
+        where: tuple[Any, ...],
+        states: dict[str, StateDef],
+        active: list[str],
+    ) -> tuple[str, ...]:
+        names = self._names(node, where, "source")
+        if not names:
+            self.p.at(where, "missing 'source'")
+            return ()
+        out: list[str] = []
+        for name in names:
+            if name == ACTIVE:
+                out.extend(a for a in active if a not in out)
+            elif name not in states:
+                self.p.at(where, f"unknown state '{name}' as source")
+            elif name not in out:
+                out.append(name)
+        return tuple(out)
+
+    def _guards(self, node: Any, where: tuple[Any, ...]) -> tuple[GuardRef, ...]:
+        if node is None:
+            return ()
+        if not isinstance(node, list):
+            self.p.at(where, "'guards' must be a list of guard names")
+            return ()
+        refs = []
+        for i, item in enumerate(node):
+            if isinstance(item, str):
+                name, raw_params = item, None
+            elif isinstance(item, dict) and len(item) == 1:
+                name, raw_params = next(iter(item.items()))
+            else:
+                self.p.at((*where, i), "a guard is a name, or {name: {parameters}}")
+                continue
+            spec = self.guards.get(name)
+            if spec is None:
+                self.p.at(
+                    (*where, i), f"unknown guard '{name}' (known: {', '.join(self.guards.names())})"
+                )
+                continue
+            params, problems = spec.parse_params(raw_params)
+            for message in problems:
+                self.p.at((*where, i), message)
+            refs.append(GuardRef(name=name, params=params))
+        return tuple(refs)
+
+
+class _GraphCheck:
+    """Reachability, dead ends, traps and ambiguity, on a shape-valid definition."""
+
+    def __init__(self, definition: WorkflowDefinition, problems: _Problems) -> None:
+        self.d = definition
+        self.p = problems
+
+    def _edges(self) -> dict[str, set[str]]:
+        edges: dict[str, set[str]] = {s: set() for s in self.d.states}
+        into_hold = {
+            src
+            for t in self.d.transitions
+            if t.dest != PREVIOUS and self.d.states[t.dest].hold
+            for src in t.sources
+        }
+        for t in self.d.transitions:
+            for src in t.sources:
+                if t.dest == PREVIOUS:
+                    edges[src] |= into_hold
+                else:
+                    edges[src].add(t.dest)
+        return edges
+
+    def run(self) -> None:
+        edges = self._edges()
+        reachable = _closure([self.d.initial], edges)
+        for name in self.d.states:
+            if name not in reachable:
+                self.p.at(
+                    ("states", name), f"state '{name}' is unreachable from '{self.d.initial}'"
+                )
+        finals = set(self.d.final_states())
+        if not finals & reachable:
+            self.p.at(("initial",), "no final state can be reached from the initial state")
+        reverse: dict[str, set[str]] = {s: set() for s in self.d.states}
+        for src, dests in edges.items():
+            for dst in dests:
+                reverse[dst].add(src)
+        can_finish = _closure(list(finals), reverse)
+        for name, state in self.d.states.items():
+            if state.final:
+                continue
+            if not edges[name]:
+                self.p.at(("states", name), f"non-final state '{name}' is a dead end (no way out)")
+            elif name not in can_finish:
+                self.p.at(
+                    ("states", name),
+                    f"state '{name}' is a trap: no final state can be reached from it",
+                )
+        self._ambiguity()
+
+    def _ambiguity(self) -> None:
+        seen: dict[tuple[str, str], list[TransitionDef]] = {}
+        for t in self.d.transitions:
+            for src in t.sources:
+                earlier = seen.setdefault((src, t.trigger), [])
+                for other in earlier:
+                    if _guard_key(other) == _guard_key(t):
+                        self.p.at(
+                            t.line,
+                            f"ambiguous: '{t.trigger}' from '{src}' is declared twice with the "
+                            f"same guards (line {other.line}); add a distinguishing guard",
+                        )
+                    elif not _guard_key(other):
+                        self.p.at(
+                            t.line,
+                            f"'{t.trigger}' from '{src}' can never fire: the declaration at line "
+                            f"{other.line} has no guards and always wins",
+                        )
+                earlier.append(t)
+
+
+def _guard_key(t: TransitionDef) -> frozenset[tuple[str, str]]:
+    return frozenset((g.name, repr(g.params)) for g in t.guards) | frozenset(
+        ("required", f) for f in t.requires
+    )
+
+
+def _closure(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
+    seen = set(start)
+    stack = list(seen)
+    while stack:
+        for nxt in edges.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
