@@ -82,7 +82,7 @@ def _python_type(spec: FieldDef, cat: Catalogues) -> Any:
     if t == "list":
         assert spec.items is not None
         item = _python_type(spec.items, cat)
-        return Annotated[list[item], Field(min_length=spec.min_items, max_length=spec.max_items)]
+        return Annotated[list[item], Field(min_length=spec.min_items, max_length=spec.max_items)]  # type: ignore[valid-type]
     if t == "object":
         return _object_model(spec, cat)
     raise AssertionError(f"unhandled field type {t}")
