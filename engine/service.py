@@ -327,6 +327,14 @@ class Engine:
         with self.db.read() as conn:
             return {rid: state for rid, _p, _v, state in hot_path.request_states(conn)}
 
+    def definition_of(self, view: RequestView) -> CompiledWorkflow:
+        """The compiled workflow version a request is pinned to."""
+        found = self.registry.cached(view.programme, view.workflow_version)
+        if found is not None:
+            return found
+        with self.db.read() as conn:
+            return self.registry.get(conn, view.programme, view.workflow_version)
+
     # ------------------------------------------------------------------ internals
     def _publish(self, conn: sa.Connection, event: DomainEvent) -> None:
         for listener in self.listeners:

@@ -89,5 +89,14 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def ping(self) -> bool:
+        """Does the database answer? (readiness checks)"""
+        try:
+            with self.read() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except sa.exc.SQLAlchemyError:
+            return False
+        return True
+
     def dispose(self) -> None:
         self.engine.dispose()

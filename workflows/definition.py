@@ -79,6 +79,9 @@ class TransitionDef:
     guards: tuple[GuardRef, ...] = ()
     collects: tuple[str, ...] = ()
     line: int = 0
+    # sources that came only from the `active` keyword (generic exits such as withdraw):
+    # they do not count as a way forward when looking for dead ends and traps
+    generic_sources: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,10 @@ def load_file(
     *,
     catalogues: Catalogues | None = None,
     guards: GuardRegistry = GUARDS,
+    match_file_name: bool = True,
 ) -> WorkflowDefinition:
+    """One file. In the workflows folder a file must be named after its workflow;
+    `match_file_name=False` checks a copy under any name (`cicie workflows check copy.yaml`)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -92,7 +95,13 @@ def load_file(
         raise InvalidDefinition(
             [DefinitionProblem(str(path), 1, f"cannot read file: {exc.strerror}")]
         ) from exc
-    return load_text(text, str(path), expected_name=path.stem, catalogues=catalogues, guards=guards)
+    return load_text(
+        text,
+        str(path),
+        expected_name=path.stem if match_file_name else None,
+        catalogues=catalogues,
+        guards=guards,
+    )
 
 
 def load_text(
@@ -211,7 +220,7 @@ class _Builder:
         elif initial not in states:
             self.p.at(("initial",), f"unknown state '{initial}' as initial state")
         transitions = self._transitions(states, fields)
-        if self.p.items or title is None or not isinstance(initial, str):
+        if title is None or not isinstance(initial, str) or initial not in states:
             return None
         definition = WorkflowDefinition(
             name=name,
@@ -224,8 +233,10 @@ class _Builder:
             checksum=checksum(text),
             path=path,
         )
+        # the graph is checked even when other problems were found, so an author sees every
+        # problem in one pass; transitions naming unknown states were left out above
         _GraphCheck(definition, self.p).run()
-        return definition
+        return None if self.p.items else definition
 
     # ---------------------------------------------------------------- fields
     def _fields(self) -> dict[str, FieldDef]:
@@ -389,7 +400,7 @@ class _Builder:
             if not isinstance(trigger, str) or not NAME_RE.match(trigger):
                 self.p.at((*where, "trigger"), "'trigger' must be a snake_case name")
                 continue
-            sources = self._sources(spec.get("source"), (*where, "source"), states, active)
+            sources, generic = self._sources(spec.get("source"), (*where, "source"), states, active)
             dest = spec.get("dest")
             if dest == PREVIOUS:
                 bad = [s for s in sources if not states[s].hold]
@@ -404,6 +415,7 @@ class _Builder:
                 continue
             elif dest not in states:
                 self.p.at((*where, "dest"), f"unknown state '{dest}' as dest of '{trigger}'")
+                continue
             for s in sources:
                 if states[s].final:
                     self.p.at((*where, "source"), f"final state '{s}' cannot have transitions out")
@@ -430,6 +442,7 @@ class _Builder:
                     guards=guards,
                     collects=collects,
                     line=line_of(self.p.root, where),
+                    generic_sources=generic,
                 )
             )
         return out
@@ -440,20 +453,24 @@ class _Builder:
         where: tuple[Any, ...],
         states: dict[str, StateDef],
         active: list[str],
-    ) -> tuple[str, ...]:
+    ) -> tuple[tuple[str, ...], frozenset[str]]:
+        """(every source, the ones that came only from the `active` keyword)."""
         names = self._names(node, where, "source")
         if not names:
             self.p.at(where, "missing 'source'")
-            return ()
+            return (), frozenset()
         out: list[str] = []
+        explicit: set[str] = set()
         for name in names:
             if name == ACTIVE:
                 out.extend(a for a in active if a not in out)
             elif name not in states:
                 self.p.at(where, f"unknown state '{name}' as source")
-            elif name not in out:
-                out.append(name)
-        return tuple(out)
+            else:
+                explicit.add(name)
+                if name not in out:
+                    out.append(name)
+        return tuple(out), frozenset(out) - explicit
 
     def _guards(self, node: Any, where: tuple[Any, ...]) -> tuple[GuardRef, ...]:
         if node is None:
@@ -490,7 +507,10 @@ class _GraphCheck:
         self.d = definition
         self.p = problems
 
-    def _edges(self) -> dict[str, set[str]]:
+    def _edges(self, returns_to: set[str] | None, forward_only: bool) -> dict[str, set[str]]:
+        """State → next states. `dest: previous` leads back to the states that can be put on
+        hold (left out with `returns_to=None`: it never reaches a state that was not reachable
+        already). `forward_only` leaves out the generic exits of `source: active`."""
         edges: dict[str, set[str]] = {s: set() for s in self.d.states}
         into_hold = {
             src
@@ -500,37 +520,42 @@ class _GraphCheck:
         }
         for t in self.d.transitions:
             for src in t.sources:
-                if t.dest == PREVIOUS:
-                    edges[src] |= into_hold
-                else:
+                if forward_only and src in t.generic_sources:
+                    continue
+                if t.dest != PREVIOUS:
                     edges[src].add(t.dest)
+                elif returns_to is not None:
+                    edges[src] |= into_hold & returns_to
         return edges
 
     def run(self) -> None:
-        edges = self._edges()
-        reachable = _closure([self.d.initial], edges)
+        reachable = _closure([self.d.initial], self._edges(None, forward_only=False))
         for name in self.d.states:
             if name not in reachable:
-                self.p.at(
-                    ("states", name), f"state '{name}' is unreachable from '{self.d.initial}'"
-                )
+                self.p.at(("states", name), f"state '{name}' is unreachable from '{self.d.initial}'")
         finals = set(self.d.final_states())
         if not finals & reachable:
             self.p.at(("initial",), "no final state can be reached from the initial state")
+        forward = self._edges(reachable, forward_only=True)
         reverse: dict[str, set[str]] = {s: set() for s in self.d.states}
-        for src, dests in edges.items():
+        for src, dests in forward.items():
             for dst in dests:
                 reverse[dst].add(src)
         can_finish = _closure(list(finals), reverse)
         for name, state in self.d.states.items():
             if state.final:
                 continue
-            if not edges[name]:
-                self.p.at(("states", name), f"non-final state '{name}' is a dead end (no way out)")
+            if not forward[name]:
+                self.p.at(
+                    ("states", name),
+                    f"non-final state '{name}' is a dead end: no transition leads out of it "
+                    "(the generic exits from every active state, such as withdraw, do not count)",
+                )
             elif name not in can_finish:
                 self.p.at(
                     ("states", name),
-                    f"state '{name}' is a trap: no final state can be reached from it",
+                    f"state '{name}' is a trap: no final state can be reached from it "
+                    "except through the generic exits",
                 )
         self._ambiguity()
 

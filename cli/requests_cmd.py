@@ -1,0 +1,163 @@
+"""`cicie emb …` and `cicie request …`: an operator's tool over the engine's operations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.context import runtime
+from cli.output import domain_errors, emit, parse_json_option
+from engine.actor import Actor
+from engine.views import RequestView
+
+emb_app = typer.Typer(help="Electoral management bodies that request programmes.", no_args_is_help=True)
+request_app = typer.Typer(help="Create, inspect and advance requests.", no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+AsOption = Annotated[
+    str, typer.Option("--as", help="Who acts: ROLE[:NAME], e.g. coordinator:ana or intern:maria.")
+]
+DataOption = Annotated[
+    str | None, typer.Option("--data", help="JSON object of fields (or @file, or - for stdin).")
+]
+
+
+def _line(view: RequestView) -> str:
+    return (
+        f"#{view.id} {view.programme} [{view.state}] v{view.version} "
+        f"{view.emb or '-'}: {view.title}"
+    )
+
+
+@emb_app.command("add")
+def emb_add(
+    code: Annotated[str, typer.Option(help="Short unique code, e.g. HN-TSE.")],
+    name: Annotated[str, typer.Option(help="Full name of the body.")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 country code.")],
+    language: Annotated[str, typer.Option(help="Language for its mail: es, en, fr, pt, ar, ru.")],
+    email: Annotated[str | None, typer.Option(help="Contact address.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Register an EMB."""
+    with domain_errors(as_json), runtime() as rt:
+        emb = rt.engine.add_emb(
+            code=code, name=name, country=country, language=language, email=email
+        )
+        emit(emb.to_dict(), as_json, f"EMB {emb.code} added ({emb.name}, {emb.country})")
+
+
+@emb_app.command("list")
+def emb_list(as_json: JsonFlag = False) -> None:
+    """List EMBs."""
+    with domain_errors(as_json), runtime() as rt:
+        embs = rt.engine.list_embs()
+        emit(
+            [e.to_dict() for e in embs],
+            as_json,
+            lambda: "\n".join(f"{e.code}\t{e.country}\t{e.language}\t{e.name}" for e in embs),
+        )
+
+
+@request_app.command("new")
+def request_new(
+    programme: Annotated[str, typer.Argument(help="Workflow name, e.g. internship.")],
+    emb: Annotated[str, typer.Option("--emb", help="Code of the requesting EMB.")],
+    title: Annotated[str, typer.Option("--title", help="One-line title.")],
+    data: DataOption = None,
+    actor: AsOption = "coordinator",
+    comment: Annotated[str | None, typer.Option(help="Recorded in history.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Open a request at its programme's initial state."""
+    with domain_errors(as_json), runtime() as rt:
+        view = rt.engine.create(
+            programme,
+            emb_code=emb,
+            title=title,
+            actor=Actor.parse(actor),
+            data=parse_json_option(data),
+            comment=comment,
+        )
+        emit(view.to_dict(), as_json, _line(view))
+
+
+@request_app.command("show")
+def request_show(
+    request_id: Annotated[int, typer.Argument(metavar="ID")],
+    actor: AsOption = "coordinator",
+    as_json: JsonFlag = False,
+) -> None:
+    """A request, and what can be done with it now (with the reasons what cannot)."""
+    with domain_errors(as_json), runtime() as rt:
+        view, available = rt.engine.show(request_id, Actor.parse(actor))
+        payload = view.to_dict() | {"available": [a.to_dict() for a in available]}
+
+        def text() -> str:
+            lines = [_line(view)]
+            for a in available:
+                mark = "ok" if a.allowed else "blocked"
+                lines.append(f"  {a.trigger} ({mark})")
+                lines.extend(f"    - {r}" for r in a.reasons)
+            return "\n".join(lines)
+
+        emit(payload, as_json, text)
+
+
+@request_app.command("advance")
+def request_advance(
+    request_id: Annotated[int, typer.Argument(metavar="ID")],
+    trigger: Annotated[str, typer.Argument(metavar="TRIGGER")],
+    data: DataOption = None,
+    actor: AsOption = "coordinator",
+    expect_version: Annotated[
+        int | None,
+        typer.Option("--expect-version", help="Refuse (conflict) unless the request is still at N."),
+    ] = None,
+    comment: Annotated[str | None, typer.Option(help="Recorded in history.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fire TRIGGER on a request: one transaction, recorded in its history."""
+    with domain_errors(as_json), runtime() as rt:
+        view = rt.engine.advance(
+            request_id,
+            trigger,
+            Actor.parse(actor),
+            data=parse_json_option(data),
+            expected_version=expect_version,
+            comment=comment,
+        )
+        emit(view.to_dict(), as_json, _line(view))
+
+
+@request_app.command("history")
+def request_history(
+    request_id: Annotated[int, typer.Argument(metavar="ID")], as_json: JsonFlag = False
+) -> None:
+    """Every change of a request: who, when, from, to, what changed."""
+    with domain_errors(as_json), runtime() as rt:
+        entries = rt.engine.history(request_id)
+        emit(
+            [e.to_dict() for e in entries],
+            as_json,
+            lambda: "\n".join(
+                f"{e.at:%Y-%m-%d %H:%M} {e.actor:<24} {e.trigger:<20} "
+                f"{e.from_state or '-'} → {e.to_state}"
+                for e in entries
+            ),
+        )
+
+
+@request_app.command("list")
+def request_list(
+    state: Annotated[str | None, typer.Option(help="Only requests in this state.")] = None,
+    programme: Annotated[str | None, typer.Option(help="Only this programme.")] = None,
+    emb: Annotated[str | None, typer.Option(help="Only this EMB's requests.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List requests."""
+    with domain_errors(as_json), runtime() as rt:
+        views = rt.engine.list_requests(state=state, programme=programme, emb_code=emb)
+        emit(
+            [v.to_dict() for v in views], as_json, lambda: "\n".join(_line(v) for v in views)
+        )

@@ -1,0 +1,54 @@
+"""The real application over the real databases (SQLite and PostgreSQL, see tests/conftest.py),
+and a factory of `Authorization` headers for users of each role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+
+from engine.accounts import Accounts
+from engine.bootstrap import Runtime
+from web.app import create_app
+
+from starlette.testclient import TestClient
+
+Auth = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    return create_app(runtime)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def accounts(runtime: Runtime) -> Accounts:
+    # cheap argon2 parameters: the tests are about who may do what, not about hashing cost
+    return Accounts(
+        runtime.db, runtime.engine.clock, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+@pytest.fixture
+def auth(accounts: Accounts) -> Auth:
+    """`auth("viewer")` → headers carrying a token of a user with that role (one user per
+    role and name, created on first use)."""
+    tokens: dict[tuple[str, str], str] = {}
+
+    def make(role: str, name: str | None = None) -> dict[str, str]:
+        username = name or role
+        key = (role, username)
+        if key not in tokens:
+            accounts.add_user(username, role, f"{username}-password-long")
+            tokens[key] = accounts.issue_token(username, label="tests")
+        return {"Authorization": f"Bearer {tokens[key]}"}
+
+    return make

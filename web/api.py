@@ -1,0 +1,229 @@
+"""The JSON API: the CLI's operations over HTTP. Each route parses its input, calls one engine
+(or accounts) operation and presents the view; the rules live in the engine.
+
+Requests carry their version as an `ETag`; `If-Match` on an advance (or `expected_version` in
+the body) makes a stale write a 409 instead of silently overwriting somebody else's change.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.bootstrap import Runtime
+from engine.compiler import CompiledWorkflow
+from engine.diagram import mermaid
+from engine.errors import InvalidData
+from engine.service import Engine
+from engine.views import RequestView
+from web.security import CurrentUser, Writer, actor_of
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_engine(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Engine:
+    return runtime.engine
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+# ---------------------------------------------------------------- bodies
+class _Body(BaseModel):
+    """Unknown keys are refused (a typo must not be silently ignored); the values' rules
+    (lengths, codes, fields of the step) are the engine's, so they are not repeated here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbIn(_Body):
+    code: str
+    name: str
+    country: str
+    language: str
+    email: str | None = None
+
+
+class RequestIn(_Body):
+    programme: str
+    emb: str | None = None
+    title: str
+    data: dict[str, Any] | None = None
+    comment: str | None = None
+
+
+class AdvanceIn(_Body):
+    trigger: str = Field(min_length=1)
+    data: dict[str, Any] | None = None
+    expected_version: int | None = Field(default=None, ge=1)
+    comment: str | None = None
+
+
+# ---------------------------------------------------------------- presenters
+def _workflow_dict(wf: CompiledWorkflow, language: str) -> dict[str, Any]:
+    d = wf.definition
+    return {
+        "name": wf.name,
+        "version": wf.version,
+        "title": d.title.get(language),
+        "initial": d.initial,
+        "states": [
+            {
+                "name": s.name,
+                "label": s.label.get(language),
+                "final": s.final,
+                "hold": s.hold,
+            }
+            for s in d.states.values()
+        ],
+        "triggers": [
+            {
+                "trigger": t.trigger,
+                "label": t.label.get(language),
+                "from": list(t.sources),
+                "to": t.dest,
+                "roles": list(t.roles),
+            }
+            for t in d.transitions
+        ],
+    }
+
+
+def _with_etag(response: Response, view: RequestView) -> dict[str, Any]:
+    response.headers["ETag"] = f'"{view.version}"'
+    return view.to_dict()
+
+
+def _expected_version(body: int | None, if_match: str | None) -> int | None:
+    """The version the caller read, from the body or from `If-Match` (which must agree)."""
+    if if_match is None or if_match.strip() == "*":
+        return body
+    found = _IF_MATCH.match(if_match)
+    if found is None:
+        raise InvalidData(
+            'If-Match must be a request version such as "3"',
+            [{"field": "header.If-Match", "message": 'expected a version such as "3"'}],
+        )
+    header = int(found.group(1))
+    if body is not None and body != header:
+        raise InvalidData(
+            "expected_version and If-Match disagree",
+            [{"field": "body.expected_version", "message": "differs from If-Match"}],
+        )
+    return header
+
+
+# ---------------------------------------------------------------- workflows
+@router.get("/workflows")
+def list_workflows(runtime: RuntimeDep, _user: CurrentUser) -> list[dict[str, Any]]:
+    language = runtime.engine.language
+    return [
+        _workflow_dict(runtime.registry.current(name), language)
+        for name in runtime.registry.names()
+    ]
+
+
+@router.get("/workflows/{name}/diagram", response_class=PlainTextResponse)
+def workflow_diagram(
+    name: str,
+    runtime: RuntimeDep,
+    _user: CurrentUser,
+    state: Annotated[str | None, Query(max_length=80)] = None,
+) -> PlainTextResponse:
+    """Mermaid `stateDiagram-v2` text; `?state=` highlights one state."""
+    definition = runtime.registry.current(name).definition
+    try:
+        text = mermaid(definition, state)
+    except ValueError as exc:
+        raise InvalidData(str(exc), [{"field": "query.state", "message": "unknown state"}]) from exc
+    return PlainTextResponse(text, media_type="text/plain; charset=utf-8")
+
+
+# ---------------------------------------------------------------- EMBs
+@router.post("/embs", status_code=status.HTTP_201_CREATED)
+def add_emb(body: EmbIn, engine: EngineDep, _user: Writer) -> dict[str, Any]:
+    return engine.add_emb(**body.model_dump()).to_dict()
+
+
+@router.get("/embs")
+def list_embs(engine: EngineDep, _user: CurrentUser) -> list[dict[str, Any]]:
+    return [e.to_dict() for e in engine.list_embs()]
+
+
+# ---------------------------------------------------------------- requests
+@router.post("/requests", status_code=status.HTTP_201_CREATED)
+def create_request(
+    body: RequestIn, engine: EngineDep, user: Writer, response: Response
+) -> dict[str, Any]:
+    view = engine.create(
+        body.programme,
+        emb_code=body.emb,
+        title=body.title,
+        actor=actor_of(user),
+        data=body.data,
+        comment=body.comment,
+    )
+    response.headers["Location"] = f"/api/requests/{view.id}"
+    return _with_etag(response, view)
+
+
+@router.get("/requests")
+def list_requests(
+    engine: EngineDep,
+    _user: CurrentUser,
+    state: Annotated[str | None, Query(max_length=80)] = None,
+    programme: Annotated[str | None, Query(max_length=80)] = None,
+    emb: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    views = engine.list_requests(
+        state=state, programme=programme, emb_code=emb, limit=limit, offset=offset
+    )
+    return [v.to_dict() for v in views]
+
+
+@router.get("/requests/{request_id}")
+def show_request(
+    request_id: int, engine: EngineDep, user: CurrentUser, response: Response
+) -> dict[str, Any]:
+    """The request and, for the caller's role, each trigger of its state: allowed or why not."""
+    view, available = engine.show(request_id, actor_of(user))
+    return {**_with_etag(response, view), "available": [a.to_dict() for a in available]}
+
+
+@router.post("/requests/{request_id}/advance")
+def advance_request(
+    request_id: int,
+    body: AdvanceIn,
+    engine: EngineDep,
+    user: Writer,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=40)] = None,
+) -> dict[str, Any]:
+    view = engine.advance(
+        request_id,
+        body.trigger,
+        actor_of(user),
+        data=body.data,
+        expected_version=_expected_version(body.expected_version, if_match),
+        comment=body.comment,
+    )
+    return _with_etag(response, view)
+
+
+@router.get("/requests/{request_id}/history")
+def request_history(request_id: int, engine: EngineDep, _user: CurrentUser) -> list[dict[str, Any]]:
+    return [h.to_dict() for h in engine.history(request_id)]

@@ -1,0 +1,39 @@
+"""The web application: one FastAPI app around one `Runtime`, so the CLI, the worker and the
+tests wire it the same way. Health endpoints need no token: a load balancer asks `/healthz`
+(the process answers) and `/readyz` (the database answers too)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from engine.accounts import Accounts
+from engine.bootstrap import Runtime
+from web.api import router as api_router
+from web.errors import install_error_handlers
+
+log = logging.getLogger(__name__)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(title="CICIE", docs_url="/docs", openapi_url="/openapi.json")
+    app.state.runtime = runtime
+    app.state.accounts = Accounts(runtime.db, runtime.engine.clock)
+    install_error_handlers(app)
+    app.include_router(api_router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], response_model=None)
+    def readyz(request: Request) -> dict[str, str] | JSONResponse:
+        rt: Runtime = request.app.state.runtime
+        if not rt.db.ping():
+            log.error("readiness check: the database does not answer")
+            return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
+        return {"status": "ready", "database": "ok"}
+
+    return app

@@ -1,0 +1,70 @@
+"""Every refusal the API gives has one shape, `{"error": {"code", "message", "details"}}`, the
+same the CLI prints, so a client handles domain errors, bad bodies and HTTP errors alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.errors import CicieError
+
+STATUS_BY_CODE = {
+    "not_found": 404,
+    "not_allowed": 403,
+    "guard_failed": 422,
+    "invalid_data": 422,
+    "conflict": 409,
+    "invalid_definition": 500,
+}
+CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "not_allowed",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "invalid_data",
+}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CicieError)
+    return JSONResponse({"error": exc.to_dict()}, status_code=STATUS_BY_CODE.get(exc.code, 400))
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Field-level messages only; the rejected input is not echoed back."""
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {"field": ".".join(str(part) for part in err.get("loc", ())), "message": err.get("msg")}
+        for err in exc.errors()
+    ]
+    fields = ", ".join(d["field"] for d in details)
+    return JSONResponse(
+        error_body("invalid_data", f"the request is not valid ({fields})", details),
+        status_code=422,
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = CODE_BY_STATUS.get(exc.status_code, "http_error")
+    return JSONResponse(
+        error_body(code, str(exc.detail)),
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(CicieError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
