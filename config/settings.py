@@ -30,13 +30,6 @@ class Settings(BaseSettings):
     language: str = "es"
     secret_key: str = DEV_SECRET
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
-    # mail (issue: partner e-mail)
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    smtp_security: Literal["none", "starttls", "tls"] = "none"
-    mail_from: str = "CICIE <cicie@localhost>"
     demo_data: bool = True
     workflow_dir: Path | None = Field(default=None)
 

@@ -20,6 +20,12 @@ BUNDLED = [p.stem for p in workflow_files()]
 LABEL = "{es: X, en: X, fr: X}"
 KNOWN_GUARDS = ", ".join(GUARDS.names())
 KNOWN_TYPES = ", ".join(FIELD_TYPES)
+UNREACHABLE = "state '{}' is unreachable from '{}'"
+DEAD_END = (
+    "non-final state '{}' is a dead end: no transition leads out of it "
+    "(the generic exits from every active state, such as withdraw, do not count)"
+)
+TRAP = "state '{}' is a trap: no final state can be reached from it except through the generic exits"
 
 
 # ---------------------------------------------------------------- helpers
@@ -101,21 +107,42 @@ def test_a_tiny_hand_written_workflow_loads() -> None:
 
 
 # ---------------------------------------------------------------- unknown states
+def without_start(path: str, text: str) -> list[DefinitionProblem]:
+    """What the graph check reports about internship once `start` (ready → in_progress) is left
+    out of the graph: `ready` has no way forward, the states that lead only to it cannot finish,
+    and every state after it is cut off from `intake`."""
+    return [
+        problem(path, line_of(text, "  agenda_design:"), TRAP.format("agenda_design")),
+        problem(path, line_of(text, "  logistics:"), TRAP.format("logistics")),
+        problem(path, line_of(text, "  ready:"), DEAD_END.format("ready")),
+        *(
+            problem(path, line_of(text, f"  {state}:"), UNREACHABLE.format(state, "intake"))
+            for state in ("in_progress", "final_report", "report_received", "closed")
+        ),
+    ]
+
+
 def test_unknown_state_as_source_is_reported_on_the_source_line(tmp_path: Path) -> None:
+    """The unknown source is reported where it is written and left out of the graph, so the
+    consequences of `start` leaving nowhere are reported in the same pass."""
     text = mutate(INTERNSHIP, "    source: ready\n", "    source: readdy\n")
     path, problems = refused(tmp_path, text)
     assert problems == [
-        problem(path, line_of(text, "source: readdy"), "unknown state 'readdy' as source")
+        *without_start(path, text),
+        problem(path, line_of(text, "source: readdy"), "unknown state 'readdy' as source"),
     ]
 
 
 def test_unknown_state_as_dest_is_reported_on_the_dest_line(tmp_path: Path) -> None:
+    """The transition to an unknown state is reported on its dest line and left out of the
+    graph, so the consequences of losing `start` are reported in the same pass."""
     text = mutate(INTERNSHIP, "    dest: in_progress\n", "    dest: in_progres\n")
     path, problems = refused(tmp_path, text)
     assert problems == [
+        *without_start(path, text),
         problem(
             path, line_of(text, "dest: in_progres"), "unknown state 'in_progres' as dest of 'start'"
-        )
+        ),
     ]
 
 
@@ -161,15 +188,11 @@ def test_unreachable_state_in_a_small_workflow_is_reported_with_its_line(tmp_pat
     assert problems == [problem(path, line_of(text, "  b: "), "state 'b' is unreachable from 'a'")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="loader._GraphCheck._edges: `dest: previous` adds hold→(every state that can be put "
-    "on hold), so any active state counts as reachable through on_hold/resume",
-)
 def test_active_state_reachable_only_through_resume_is_reported_as_unreachable(
     tmp_path: Path,
 ) -> None:
+    """`archived` is active, so it could be put on hold, but nothing leads into it: a resume only
+    returns to a state the request was already in, so it never makes a new state reachable."""
     text = mutate(INTERNSHIP, "  on_hold:\n", ARCHIVED_STATE + "  on_hold:\n") + ARCHIVE_TRANSITION
     path, problems = refused(tmp_path, text)
     assert problems == [
@@ -184,13 +207,7 @@ def test_hold_state_without_a_way_back_is_a_dead_end(tmp_path: Path) -> None:
     )
     text = mutate(INTERNSHIP, resume, "")
     path, problems = refused(tmp_path, text)
-    assert problems == [
-        problem(
-            path,
-            line_of(text, "  on_hold:"),
-            "non-final state 'on_hold' is a dead end (no way out)",
-        )
-    ]
+    assert problems == [problem(path, line_of(text, "  on_hold:"), DEAD_END.format("on_hold"))]
 
 
 def test_non_final_state_without_transitions_is_a_dead_end(tmp_path: Path) -> None:
@@ -198,11 +215,28 @@ def test_non_final_state_without_transitions_is_a_dead_end(tmp_path: Path) -> No
         {"a": "", "stuck": "", "done": "final"}, [("finish", "a", "done"), ("park", "a", "stuck")]
     )
     path, problems = refused(tmp_path, text, "tiny")
-    assert problems == [
-        problem(
-            path, line_of(text, "  stuck: "), "non-final state 'stuck' is a dead end (no way out)"
-        )
-    ]
+    assert problems == [problem(path, line_of(text, "  stuck: "), DEAD_END.format("stuck"))]
+
+
+@pytest.mark.parametrize(
+    ("withdraw_from", "stuck"),
+    [("active", True), ("[active, b]", False)],
+    ids=["only-through-active", "b-named-explicitly"],
+)
+def test_a_generic_exit_from_every_active_state_is_no_way_forward(
+    tmp_path: Path, withdraw_from: str, stuck: bool
+) -> None:
+    """`withdraw` from `source: active` leaves every active state, so it does not make `b` a
+    step of the process; naming `b` as a source of its own does."""
+    text = tiny(
+        {"a": "", "b": "", "done": "final"},
+        [("finish", "a", "done"), ("go", "a", "b"), ("withdraw", withdraw_from, "done")],
+    )
+    if not stuck:
+        assert load_text(text, "tiny.yaml", expected_name="tiny").name == "tiny"
+        return
+    path, problems = refused(tmp_path, text, "tiny")
+    assert problems == [problem(path, line_of(text, "  b: "), DEAD_END.format("b"))]
 
 
 def test_cycle_with_no_way_to_a_final_state_is_reported_as_a_trap(tmp_path: Path) -> None:
@@ -211,21 +245,17 @@ def test_cycle_with_no_way_to_a_final_state_is_reported_as_a_trap(tmp_path: Path
         [("finish", "a", "done"), ("loop", "a", "b"), ("next", "b", "c"), ("back", "c", "b")],
     )
     path, problems = refused(tmp_path, text, "tiny")
-    trap = "state '{}' is a trap: no final state can be reached from it"
     assert problems == [
-        problem(path, line_of(text, "  b: "), trap.format("b")),
-        problem(path, line_of(text, "  c: "), trap.format("c")),
+        problem(path, line_of(text, "  b: "), TRAP.format("b")),
+        problem(path, line_of(text, "  c: "), TRAP.format("c")),
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="loader._GraphCheck._edges: resume (`dest: previous`) is treated as leading to every "
-    "state that can be put on hold, so a state whose only way out is on_hold → back to itself "
-    "is not seen as a trap",
-)
 def test_state_whose_only_way_out_is_hold_and_back_is_a_trap(tmp_path: Path) -> None:
+    """`limbo` can only be put on hold (and resumed back into `limbo`). `put_on_hold` reaches it
+    only through `source: active`, a generic exit that is no way forward, so `limbo` has no
+    forward edge at all and is reported as a dead end, the stronger form of a trap. (Withdraw is
+    also kept away from `limbo`, though as a generic exit it would not count either.)"""
     limbo = "  limbo:\n    label: {es: Limbo, en: Limbo, fr: Limbes}\n"
     every_active_but_limbo = (
         f"[{', '.join(load_file(WORKFLOW_DIR / 'internship.yaml').active_states())}]"
@@ -241,13 +271,7 @@ def test_state_whose_only_way_out_is_hold_and_back_is_a_trap(tmp_path: Path) -> 
         "    label: {es: Detener, en: Stall, fr: Bloquer}\n"
     )
     path, problems = refused(tmp_path, text)
-    assert problems == [
-        problem(
-            path,
-            line_of(text, "  limbo:"),
-            "state 'limbo' is a trap: no final state can be reached from it",
-        )
-    ]
+    assert problems == [problem(path, line_of(text, "  limbo:"), DEAD_END.format("limbo"))]
 
 
 def test_workflow_whose_final_state_cannot_be_reached_reports_every_consequence(
@@ -255,16 +279,15 @@ def test_workflow_whose_final_state_cannot_be_reached_reports_every_consequence(
 ) -> None:
     text = tiny({"a": "", "b": "", "done": "final"}, [("go", "a", "b"), ("back", "b", "a")])
     path, problems = refused(tmp_path, text, "tiny")
-    trap = "state '{}' is a trap: no final state can be reached from it"
     assert problems == [
         problem(
             path,
             line_of(text, "initial: a"),
             "no final state can be reached from the initial state",
         ),
-        problem(path, line_of(text, "  a: "), trap.format("a")),
-        problem(path, line_of(text, "  b: "), trap.format("b")),
-        problem(path, line_of(text, "  done: "), "state 'done' is unreachable from 'a'"),
+        problem(path, line_of(text, "  a: "), TRAP.format("a")),
+        problem(path, line_of(text, "  b: "), TRAP.format("b")),
+        problem(path, line_of(text, "  done: "), UNREACHABLE.format("done", "a")),
     ]
 
 
@@ -512,15 +535,22 @@ def test_a_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- transitions
 def test_dest_previous_from_a_state_other_than_hold_is_refused(tmp_path: Path) -> None:
+    """Reported on the dest line; since a resume never makes a state reachable, the states that
+    only `start` led to are reported as cut off in the same pass."""
     text = mutate(INTERNSHIP, "    dest: in_progress\n", "    dest: previous\n")
     path, problems = refused(tmp_path, text)
-    assert problems == [
+    assert (
         problem(
             path,
             line_of(text, "dest: previous", nth=1),
             "'dest: previous' only works from the hold state, not from ready",
         )
-    ]
+        in problems
+    )
+    cut_off = ("in_progress", "final_report", "report_received", "closed")
+    for state in cut_off:
+        unreachable = UNREACHABLE.format(state, "intake")
+        assert problem(path, line_of(text, f"  {state}:"), unreachable) in problems
 
 
 def test_final_state_with_an_outgoing_transition_is_refused(tmp_path: Path) -> None:
