@@ -56,6 +56,7 @@ def parse_json_option(raw: str | None, option: str = "--data") -> dict[str, Any]
         ) from None
     if not isinstance(value, dict):
         raise InvalidData(
-            f"{option} must be a JSON object", [{"field": option.lstrip("-"), "message": "not an object"}]
+            f"{option} must be a JSON object",
+            [{"field": option.lstrip("-"), "message": "not an object"}],
         )
     return value

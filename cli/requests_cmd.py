@@ -11,7 +11,9 @@ from cli.output import domain_errors, emit, parse_json_option
 from engine.actor import Actor
 from engine.views import RequestView
 
-emb_app = typer.Typer(help="Electoral management bodies that request programmes.", no_args_is_help=True)
+emb_app = typer.Typer(
+    help="Electoral management bodies that request programmes.", no_args_is_help=True
+)
 request_app = typer.Typer(help="Create, inspect and advance requests.", no_args_is_help=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
@@ -112,7 +114,9 @@ def request_advance(
     actor: AsOption = "coordinator",
     expect_version: Annotated[
         int | None,
-        typer.Option("--expect-version", help="Refuse (conflict) unless the request is still at N."),
+        typer.Option(
+            "--expect-version", help="Refuse (conflict) unless the request is still at N."
+        ),
     ] = None,
     comment: Annotated[str | None, typer.Option(help="Recorded in history.")] = None,
     as_json: JsonFlag = False,
@@ -158,6 +162,4 @@ def request_list(
     """List requests."""
     with domain_errors(as_json), runtime() as rt:
         views = rt.engine.list_requests(state=state, programme=programme, emb_code=emb)
-        emit(
-            [v.to_dict() for v in views], as_json, lambda: "\n".join(_line(v) for v in views)
-        )
+        emit([v.to_dict() for v in views], as_json, lambda: "\n".join(_line(v) for v in views))

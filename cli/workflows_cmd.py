@@ -14,7 +14,9 @@ from engine.diagram import mermaid
 from engine.errors import InvalidDefinition, NotFound
 from workflows.loader import WORKFLOW_DIR, load_file, workflow_files
 
-workflows_app = typer.Typer(help="The programme workflows (YAML definitions).", no_args_is_help=True)
+workflows_app = typer.Typer(
+    help="The programme workflows (YAML definitions).", no_args_is_help=True
+)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 

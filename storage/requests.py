@@ -64,19 +64,7 @@ _COLUMNS = (
 )
 _FROM = R.outerjoin(E, R.c.emb_id == E.c.id)
 _BY_ID = sa.select(*_COLUMNS).select_from(_FROM).where(R.c.id == sa.bindparam("rid"))
-_BY_ID_LOCKED = _BY_ID.with_for_update(of=R)
 
-_UPDATE_STATE = (
-    R.update()
-    .where(R.c.id == sa.bindparam("rid"), R.c.version == sa.bindparam("expected"))
-    .values(
-        state=sa.bindparam("new_state"),
-        held_from=sa.bindparam("new_held_from"),
-        version=sa.bindparam("new_version"),
-        updated_at=sa.bindparam("now"),
-    )
-)
-_UPDATE_STATE_AND_DATA = _UPDATE_STATE.values(data=sa.bindparam("new_data", type_=R.c.data.type))
 _INSERT_HISTORY = H.insert()
 
 
@@ -84,10 +72,9 @@ def _row(r: Any) -> RequestRow:
     return RequestRow(*r)
 
 
-def get(conn: sa.Connection, request_id: int, *, lock: bool = False) -> RequestRow | None:
-    """One request; `lock=True` takes its row lock until the transaction ends (PostgreSQL;
-    on SQLite the transaction's BEGIN IMMEDIATE already holds the database write lock)."""
-    found = conn.execute(_BY_ID_LOCKED if lock else _BY_ID, {"rid": request_id}).first()
+def get(conn: sa.Connection, request_id: int) -> RequestRow | None:
+    """One request, unlocked (`hot_path.lock_request` reads it for a transition)."""
+    found = conn.execute(_BY_ID, {"rid": request_id}).first()
     return _row(found) if found is not None else None
 
 
@@ -122,33 +109,6 @@ def insert_many(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Bulk import (demo data, benchmarks, history import): one executemany."""
     if rows:
         conn.execute(R.insert(), list(rows))
-
-
-def update_state(
-    conn: sa.Connection,
-    *,
-    request_id: int,
-    expected_version: int,
-    state: str,
-    held_from: str | None,
-    data: dict[str, Any] | None,
-    now: datetime,
-) -> bool:
-    """Compare-and-set on the version; False when somebody else changed the row first."""
-    params: dict[str, Any] = {
-        "rid": request_id,
-        "expected": expected_version,
-        "new_state": state,
-        "new_held_from": held_from,
-        "new_version": expected_version + 1,
-        "now": now,
-    }
-    if data is None:
-        stmt = _UPDATE_STATE
-    else:
-        stmt = _UPDATE_STATE_AND_DATA
-        params["new_data"] = data
-    return conn.execute(stmt, params).rowcount == 1
 
 
 def append_history(conn: sa.Connection, **values: Any) -> int:

@@ -532,7 +532,9 @@ class _GraphCheck:
         reachable = _closure([self.d.initial], self._edges(None, forward_only=False))
         for name in self.d.states:
             if name not in reachable:
-                self.p.at(("states", name), f"state '{name}' is unreachable from '{self.d.initial}'")
+                self.p.at(
+                    ("states", name), f"state '{name}' is unreachable from '{self.d.initial}'"
+                )
         finals = set(self.d.final_states())
         if not finals & reachable:
             self.p.at(("initial",), "no final state can be reached from the initial state")

@@ -63,8 +63,19 @@ def new_request(cicie: Run) -> Callable[[str], dict[str, Any]]:
         code = f"EMB-{next(codes)}"
         ok_json(
             cicie(
-                "emb", "add", "--code", code, "--name", "Comisión Electoral", "--country", "KE",
-                "--language", "en", "--email", "contact@example.org", "--json",
+                "emb",
+                "add",
+                "--code",
+                code,
+                "--name",
+                "Comisión Electoral",
+                "--country",
+                "KE",
+                "--language",
+                "en",
+                "--email",
+                "contact@example.org",
+                "--json",
             )
         )
         created: dict[str, Any] = ok_json(
@@ -95,9 +106,17 @@ def test_each_programme_is_driven_from_intake_to_closed_with_its_example(
     for step in steps:
         request = ok_json(
             cicie(
-                "request", "advance", request["id"], step["trigger"],
-                "--data", json.dumps(step["data"]), "--as", step["as"],
-                "--expect-version", request["version"], "--json",
+                "request",
+                "advance",
+                request["id"],
+                step["trigger"],
+                "--data",
+                json.dumps(step["data"]),
+                "--as",
+                step["as"],
+                "--expect-version",
+                request["version"],
+                "--json",
             )
         )
     assert request["state"] == "closed"
@@ -115,8 +134,15 @@ def test_stale_expect_version_exits_1_with_conflict_and_changes_nothing(
     before = _state(cicie, request["id"])
     error = refused(
         cicie(
-            "request", "advance", request["id"], step["trigger"], "--data",
-            json.dumps(step["data"]), "--expect-version", 7, "--json",
+            "request",
+            "advance",
+            request["id"],
+            step["trigger"],
+            "--data",
+            json.dumps(step["data"]),
+            "--expect-version",
+            7,
+            "--json",
         ),
         "conflict",
     )
@@ -145,8 +171,10 @@ def test_a_role_that_may_not_act_is_not_allowed(
     cicie: Run, new_request: Callable[[str], dict[str, Any]]
 ) -> None:
     request = new_request("internship")
-    refused(cicie("request", "advance", request["id"], "accept", "--as", "viewer", "--json"),
-            "not_allowed")
+    refused(
+        cicie("request", "advance", request["id"], "accept", "--as", "viewer", "--json"),
+        "not_allowed",
+    )
 
 
 def test_bad_data_is_invalid_data_with_field_messages(
@@ -154,8 +182,15 @@ def test_bad_data_is_invalid_data_with_field_messages(
 ) -> None:
     request = new_request("international_workshop")
     error = refused(
-        cicie("request", "advance", request["id"], "accept", "--data",
-              '{"timing_scenario": "someday"}', "--json"),
+        cicie(
+            "request",
+            "advance",
+            request["id"],
+            "accept",
+            "--data",
+            '{"timing_scenario": "someday"}',
+            "--json",
+        ),
         "invalid_data",
     )
     assert error["details"][0]["field"] == "timing_scenario"
@@ -246,9 +281,11 @@ def test_workflows_check_names_file_and_line_of_each_problem(cicie: Run, tmp_pat
         _line_of(text, "  dead_end:"): "dead end",
     }
     for line_no, words in expected.items():
-        assert any(
-            line.startswith(f"{copy}:{line_no}: ") and words in line for line in lines
-        ), (line_no, words, lines)
+        assert any(line.startswith(f"{copy}:{line_no}: ") and words in line for line in lines), (
+            line_no,
+            words,
+            lines,
+        )
 
 
 def test_the_installed_console_script_keeps_the_exit_codes(cli_env: dict[str, str]) -> None:

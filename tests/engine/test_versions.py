@@ -37,7 +37,9 @@ def test_an_edited_definition_becomes_a_new_version_and_old_requests_keep_theirs
 
     # the edit: the seminar now also needs a partner institution at intake
     text = (folder / "seminar.yaml").read_text(encoding="utf-8")
-    edited = text.replace("requires: [seminar_topic", "requires: [partner_institution, seminar_topic", 1)
+    edited = text.replace(
+        "requires: [seminar_topic", "requires: [partner_institution, seminar_topic", 1
+    )
     assert edited != text
     (folder / "seminar.yaml").write_text(edited, encoding="utf-8")
     after = _engine(runtime, folder, clock)  # a restart with the edited file

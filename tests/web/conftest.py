@@ -8,12 +8,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
+from starlette.testclient import TestClient
 
 from engine.accounts import Accounts
 from engine.bootstrap import Runtime
 from web.app import create_app
-
-from starlette.testclient import TestClient
 
 Auth = Callable[..., dict[str, str]]
 

@@ -25,7 +25,9 @@ DEAD_END = (
     "non-final state '{}' is a dead end: no transition leads out of it "
     "(the generic exits from every active state, such as withdraw, do not count)"
 )
-TRAP = "state '{}' is a trap: no final state can be reached from it except through the generic exits"
+TRAP = (
+    "state '{}' is a trap: no final state can be reached from it except through the generic exits"
+)
 
 
 # ---------------------------------------------------------------- helpers
@@ -547,8 +549,7 @@ def test_dest_previous_from_a_state_other_than_hold_is_refused(tmp_path: Path) -
         )
         in problems
     )
-    cut_off = ("in_progress", "final_report", "report_received", "closed")
-    for state in cut_off:
+    for state in ("in_progress", "final_report", "report_received", "closed"):
         unreachable = UNREACHABLE.format(state, "intake")
         assert problem(path, line_of(text, f"  {state}:"), unreachable) in problems
 
@@ -675,6 +676,24 @@ def test_workflow_name_must_match_the_file_name(tmp_path: Path) -> None:
     ]
 
 
+def test_a_copy_under_another_name_can_be_checked_without_the_file_name_rule(
+    tmp_path: Path,
+) -> None:
+    copy = tmp_path / "copy.yaml"
+    copy.write_text(INTERNSHIP, encoding="utf-8")
+    assert load_file(copy, match_file_name=False).name == "internship"
+
+    broken = mutate(INTERNSHIP, "initial: intake\n", "initial: intak\n")
+    copy.write_text(broken, encoding="utf-8")
+    with pytest.raises(InvalidDefinition) as caught:
+        load_file(copy, match_file_name=False)
+    assert caught.value.problems == [
+        problem(
+            str(copy), line_of(broken, "initial: intak"), "unknown state 'intak' as initial state"
+        )
+    ]
+
+
 def test_unknown_top_level_key_is_reported_with_the_allowed_keys(tmp_path: Path) -> None:
     text = mutate(INTERNSHIP, "initial: intake\n", "initial: intake\ndescripton: typo\n")
     path, problems = refused(tmp_path, text)
@@ -747,9 +766,14 @@ def test_load_all_reports_the_problems_of_every_file_together(tmp_path: Path) ->
 
 
 # ---------------------------------------------------------------- property
+Chain = tuple[int, list[tuple[int, int]], bool, bool]
+
+
 @st.composite
-def chains(draw: st.DrawFn) -> tuple[int, list[tuple[int, int]]]:
-    """n states s0…s(n-1) and a final `done` (= node n): some chain links plus random edges."""
+def chains(draw: st.DrawFn) -> Chain:
+    """n states s0…s(n-1) and a final `done` (= node n): some chain links plus random edges,
+    maybe a generic `withdraw` from every active state to `done`, maybe a hold state (node n+1)
+    entered from every active state and left by `dest: previous`."""
     n = draw(st.integers(min_value=1, max_value=6))
     links = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     extra = draw(
@@ -759,7 +783,7 @@ def chains(draw: st.DrawFn) -> tuple[int, list[tuple[int, int]]]:
         )
     )
     edges = sorted({(i, i + 1) for i, keep in enumerate(links) if keep} | extra)
-    return n, edges or [(0, n)]
+    return n, edges or [(0, n)], draw(st.booleans()), draw(st.booleans())
 
 
 def _closure(start: int, step: dict[int, set[int]]) -> set[int]:
@@ -775,37 +799,54 @@ def _closure(start: int, step: dict[int, set[int]]) -> set[int]:
 @settings(max_examples=300, deadline=None)
 @given(chains())
 def test_loader_accepts_exactly_graphs_where_every_state_is_reachable_and_can_finish(
-    chain: tuple[int, list[tuple[int, int]]],
+    chain: Chain,
 ) -> None:
-    n, edges = chain
-    name = {i: f"s{i}" for i in range(n)} | {n: "done"}
+    """Reachability follows every edge but resumes; finishing follows only forward edges: the
+    generic exits (`source: active`) are left out, the resume from hold goes back to any
+    reachable state that can be put on hold."""
+    n, edges, withdraw, hold = chain
+    done, on_hold = n, n + 1
+    name = {i: f"s{i}" for i in range(n)} | {done: "done", on_hold: "on_hold"}
+    active = set(range(n))
     states = {name[i]: "" for i in range(n)} | {"done": "final"}
-    text = tiny(
-        states, [(f"t{i}_{j}", name[i], name[j]) for i, j in edges], initial="s0", name="chain"
-    )
+    triggers = [(f"t{i}_{j}", name[i], name[j]) for i, j in edges]
+    if withdraw:
+        triggers.append(("withdraw", "active", "done"))
+    if hold:
+        states["on_hold"] = "hold"
+        triggers += [("put_on_hold", "active", "on_hold"), ("resume", "on_hold", "previous")]
+    text = tiny(states, triggers, initial="s0", name="chain")
+
+    nodes = set(range(n + 1)) | ({on_hold} if hold else set())
+    generic = ({done} if withdraw else set()) | ({on_hold} if hold else set())
     forward: dict[int, set[int]] = {}
-    backward: dict[int, set[int]] = {}
     for i, j in edges:
         forward.setdefault(i, set()).add(j)
-        backward.setdefault(j, set()).add(i)
-    reachable = _closure(0, forward)
-    can_finish = _closure(n, backward)
-    expected = {
-        f"state '{name[i]}' is unreachable from 's0'" for i in range(n + 1) if i not in reachable
-    }
-    if n not in reachable:
-        expected.add("no final state can be reached from the initial state")
-    for i in range(n):
-        if i not in forward:
-            expected.add(f"non-final state '{name[i]}' is a dead end (no way out)")
-        elif i not in can_finish:
-            expected.add(f"state '{name[i]}' is a trap: no final state can be reached from it")
+    every = {i: forward.get(i, set()) | generic for i in active}  # resumes left out
+    reachable = _closure(0, every)
+    if hold:
+        forward[on_hold] = active & reachable
+    backward: dict[int, set[int]] = {}
+    for i, js in forward.items():
+        for j in js:
+            backward.setdefault(j, set()).add(i)
+    can_finish = _closure(done, backward)
 
-    if reachable == set(range(n + 1)) and can_finish >= set(range(n)):
+    expected = {UNREACHABLE.format(name[i], "s0") for i in nodes - reachable}
+    if done not in reachable:
+        expected.add("no final state can be reached from the initial state")
+    for i in nodes - {done}:
+        if not forward.get(i):
+            expected.add(DEAD_END.format(name[i]))
+        elif i not in can_finish:
+            expected.add(TRAP.format(name[i]))
+
+    event(f"withdraw={withdraw}, hold={hold}")
+    if reachable == nodes and can_finish >= nodes:
         event("accepted")
         assert not expected
         definition = load_text(text, "chain.yaml", expected_name="chain")
-        assert len(definition.transitions) == len(edges)
+        assert len(definition.transitions) == len(triggers)
     else:
         event("refused")
         with pytest.raises(InvalidDefinition) as caught:
