@@ -153,6 +153,37 @@ class ApiToken(SQLModel, table=True):
     revoked: bool = Field(default=False)
 
 
+class Outbox(SQLModel, table=True):
+    """A rendered message waiting to be delivered, written in the transaction that caused it.
+
+    `key` makes enqueueing idempotent; `message_id` is fixed at render time so a resend after
+    an ambiguous failure carries the same Message-ID; `lease_until` lets another dispatcher
+    reclaim a message whose dispatcher died after claiming it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, unique=True)
+    request_id: int | None = Field(default=None, foreign_key="request.id", index=True)
+    history_id: int | None = Field(default=None, foreign_key="history.id", index=True)
+    template: str = Field(max_length=80)
+    language: str = Field(max_length=5)
+    to_addr: str = Field(max_length=254)
+    to_name: str = Field(default="", max_length=200)
+    subject: str = Field(max_length=300)
+    message_id: str = Field(max_length=300, unique=True)
+    body: bytes = Field(sa_type=sa.LargeBinary)
+    status: str = Field(default="pending", max_length=20)  # pending|sending|sent|dead
+    attempts: int = Field(default=0)
+    ambiguous: int = Field(default=0)  # failures after DATA whose outcome is unknown
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    leased_by: str | None = Field(default=None, max_length=80)
+    last_reply: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 metadata = SQLModel.metadata
 emb_table: sa.Table = Emb.__table__  # type: ignore[attr-defined]
 partner_table: sa.Table = Partner.__table__  # type: ignore[attr-defined]
@@ -162,3 +193,4 @@ request_table: sa.Table = Request.__table__  # type: ignore[attr-defined]
 history_table: sa.Table = History.__table__  # type: ignore[attr-defined]
 user_table: sa.Table = User.__table__  # type: ignore[attr-defined]
 api_token_table: sa.Table = ApiToken.__table__  # type: ignore[attr-defined]
+outbox_table: sa.Table = Outbox.__table__  # type: ignore[attr-defined]

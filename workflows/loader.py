@@ -220,11 +220,11 @@ class _Builder:
         elif initial not in states:
             self.p.at(("initial",), f"unknown state '{initial}' as initial state")
         transitions = self._transitions(states, fields)
-        if title is None or not isinstance(initial, str) or initial not in states:
+        if not isinstance(initial, str) or initial not in states:
             return None
         definition = WorkflowDefinition(
             name=name,
-            title=title,
+            title=title or Label(name, name, name),
             initial=initial,
             fields=MappingProxyType(fields),
             states=MappingProxyType(states),
@@ -402,6 +402,7 @@ class _Builder:
                 continue
             sources, generic = self._sources(spec.get("source"), (*where, "source"), states, active)
             dest = spec.get("dest")
+            usable = True  # False: reported, checked further, but left out of the graph
             if dest == PREVIOUS:
                 bad = [s for s in sources if not states[s].hold]
                 if bad:
@@ -410,12 +411,13 @@ class _Builder:
                         f"'dest: previous' only works from the hold state, not from "
                         f"{', '.join(bad)}",
                     )
+                    usable = False
             elif not isinstance(dest, str):
                 self.p.at((*where, "dest") if "dest" in spec else where, "missing 'dest'")
-                continue
+                usable = False
             elif dest not in states:
                 self.p.at((*where, "dest"), f"unknown state '{dest}' as dest of '{trigger}'")
-                continue
+                usable = False
             for s in sources:
                 if states[s].final:
                     self.p.at((*where, "source"), f"final state '{s}' cannot have transitions out")
@@ -431,6 +433,8 @@ class _Builder:
                         self.p.at((*where, key), f"unknown field '{fname}' in {key}")
             guards = self._guards(spec.get("guards"), (*where, "guards"))
             label = self._label(spec.get("label"), (*where, "label"))
+            if not usable:
+                continue
             out.append(
                 TransitionDef(
                     trigger=trigger,
@@ -507,29 +511,27 @@ class _GraphCheck:
         self.d = definition
         self.p = problems
 
-    def _edges(self, returns_to: set[str] | None, forward_only: bool) -> dict[str, set[str]]:
-        """State → next states. `dest: previous` leads back to the states that can be put on
-        hold (left out with `returns_to=None`: it never reaches a state that was not reachable
-        already). `forward_only` leaves out the generic exits of `source: active`."""
+    def _edges(self, forward_only: bool) -> dict[str, set[str]]:
+        """State → next states.
+
+        Reachability (`forward_only=False`) follows every declared transition except
+        `dest: previous`: a resume returns a request to a state it was already in.
+        Ways forward (`forward_only=True`) also leave out the generic exits a state got from
+        `source: active` and every move into the hold state: put on hold, then resumed, a
+        request is back where it was, so hold-and-resume never brings it closer to the end.
+        """
         edges: dict[str, set[str]] = {s: set() for s in self.d.states}
-        into_hold = {
-            src
-            for t in self.d.transitions
-            if t.dest != PREVIOUS and self.d.states[t.dest].hold
-            for src in t.sources
-        }
         for t in self.d.transitions:
+            if t.dest == PREVIOUS:
+                continue
             for src in t.sources:
-                if forward_only and src in t.generic_sources:
+                if forward_only and (src in t.generic_sources or self.d.states[t.dest].hold):
                     continue
-                if t.dest != PREVIOUS:
-                    edges[src].add(t.dest)
-                elif returns_to is not None:
-                    edges[src] |= into_hold & returns_to
+                edges[src].add(t.dest)
         return edges
 
     def run(self) -> None:
-        reachable = _closure([self.d.initial], self._edges(None, forward_only=False))
+        reachable = _closure([self.d.initial], self._edges(forward_only=False))
         for name in self.d.states:
             if name not in reachable:
                 self.p.at(
@@ -538,20 +540,30 @@ class _GraphCheck:
         finals = set(self.d.final_states())
         if not finals & reachable:
             self.p.at(("initial",), "no final state can be reached from the initial state")
-        forward = self._edges(reachable, forward_only=True)
+        forward = self._edges(forward_only=True)
         reverse: dict[str, set[str]] = {s: set() for s in self.d.states}
         for src, dests in forward.items():
             for dst in dests:
                 reverse[dst].add(src)
         can_finish = _closure(list(finals), reverse)
+        resumes = {src for t in self.d.transitions if t.dest == PREVIOUS for src in t.sources}
         for name, state in self.d.states.items():
             if state.final:
+                continue
+            if state.hold:
+                if name not in resumes and not forward[name]:
+                    self.p.at(
+                        ("states", name),
+                        f"hold state '{name}' is a dead end: add a transition with "
+                        "'dest: previous' (resume) out of it",
+                    )
                 continue
             if not forward[name]:
                 self.p.at(
                     ("states", name),
                     f"non-final state '{name}' is a dead end: no transition leads out of it "
-                    "(the generic exits from every active state, such as withdraw, do not count)",
+                    "(the generic exits from every active state, such as withdraw, and "
+                    "putting it on hold do not count)",
                 )
             elif name not in can_finish:
                 self.p.at(

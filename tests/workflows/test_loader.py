@@ -23,7 +23,8 @@ KNOWN_TYPES = ", ".join(FIELD_TYPES)
 UNREACHABLE = "state '{}' is unreachable from '{}'"
 DEAD_END = (
     "non-final state '{}' is a dead end: no transition leads out of it "
-    "(the generic exits from every active state, such as withdraw, do not count)"
+    "(the generic exits from every active state, such as withdraw, and "
+    "putting it on hold do not count)"
 )
 TRAP = (
     "state '{}' is a trap: no final state can be reached from it except through the generic exits"
@@ -209,7 +210,14 @@ def test_hold_state_without_a_way_back_is_a_dead_end(tmp_path: Path) -> None:
     )
     text = mutate(INTERNSHIP, resume, "")
     path, problems = refused(tmp_path, text)
-    assert problems == [problem(path, line_of(text, "  on_hold:"), DEAD_END.format("on_hold"))]
+    assert problems == [
+        problem(
+            path,
+            line_of(text, "  on_hold:"),
+            "hold state 'on_hold' is a dead end: add a transition with 'dest: previous' "
+            "(resume) out of it",
+        )
+    ]
 
 
 def test_non_final_state_without_transitions_is_a_dead_end(tmp_path: Path) -> None:
@@ -802,8 +810,8 @@ def test_loader_accepts_exactly_graphs_where_every_state_is_reachable_and_can_fi
     chain: Chain,
 ) -> None:
     """Reachability follows every edge but resumes; finishing follows only forward edges: the
-    generic exits (`source: active`) are left out, the resume from hold goes back to any
-    reachable state that can be put on hold."""
+    generic exits (`source: active`) are left out, and so is hold-and-resume, which returns a
+    request to where it was. The hold state itself is judged only by having a resume."""
     n, edges, withdraw, hold = chain
     done, on_hold = n, n + 1
     name = {i: f"s{i}" for i in range(n)} | {done: "done", on_hold: "on_hold"}
@@ -824,8 +832,6 @@ def test_loader_accepts_exactly_graphs_where_every_state_is_reachable_and_can_fi
         forward.setdefault(i, set()).add(j)
     every = {i: forward.get(i, set()) | generic for i in active}  # resumes left out
     reachable = _closure(0, every)
-    if hold:
-        forward[on_hold] = active & reachable
     backward: dict[int, set[int]] = {}
     for i, js in forward.items():
         for j in js:
@@ -835,14 +841,15 @@ def test_loader_accepts_exactly_graphs_where_every_state_is_reachable_and_can_fi
     expected = {UNREACHABLE.format(name[i], "s0") for i in nodes - reachable}
     if done not in reachable:
         expected.add("no final state can be reached from the initial state")
-    for i in nodes - {done}:
+    judged = nodes - {done} - ({on_hold} if hold else set())
+    for i in judged:
         if not forward.get(i):
             expected.add(DEAD_END.format(name[i]))
         elif i not in can_finish:
             expected.add(TRAP.format(name[i]))
 
     event(f"withdraw={withdraw}, hold={hold}")
-    if reachable == nodes and can_finish >= nodes:
+    if reachable == nodes and can_finish >= judged:
         event("accepted")
         assert not expected
         definition = load_text(text, "chain.yaml", expected_name="chain")
@@ -853,3 +860,31 @@ def test_loader_accepts_exactly_graphs_where_every_state_is_reachable_and_can_fi
             load_text(text, "chain.yaml", expected_name="chain")
         assert {p.message for p in caught.value.problems} == expected
         assert all(p.path == "chain.yaml" and p.line > 0 for p in caught.value.problems)
+
+
+def test_a_state_whose_only_way_out_is_an_explicit_pause_is_a_dead_end(tmp_path: Path) -> None:
+    """Pausing `b` and resuming brings the request back to `b`: no step closer to the end."""
+    text = tiny(
+        {"a": "", "b": "", "done": "final", "h": "hold"},
+        [
+            ("go", "a", "b"),
+            ("finish", "a", "done"),
+            ("pause", "[a, b]", "h"),
+            ("resume", "h", "previous"),
+        ],
+    )
+    path, problems = refused(tmp_path, text, "tiny")
+    assert problems == [problem(path, line_of(text, "  b: "), DEAD_END.format("b"))]
+
+
+def test_a_transition_with_an_unknown_dest_still_has_its_other_problems_reported(
+    tmp_path: Path,
+) -> None:
+    text = tiny({"a": "", "done": "final"}, [("finish", "a", "done")]).replace(
+        "  - {trigger: finish, source: a, dest: done, label:",
+        "  - {trigger: finish, source: a, dest: dnoe, roles: [nobody], label:",
+    )
+    _path, problems = refused(tmp_path, text, "tiny")
+    messages = {p.message for p in problems}
+    assert "unknown state 'dnoe' as dest of 'finish'" in messages
+    assert "unknown role 'nobody' in 'finish'" in messages
