@@ -433,7 +433,7 @@ class _Builder:
                         self.p.at((*where, key), f"unknown field '{fname}' in {key}")
             guards = self._guards(spec.get("guards"), (*where, "guards"))
             label = self._label(spec.get("label"), (*where, "label"))
-            if not usable:
+            if not usable or not isinstance(dest, str):
                 continue
             out.append(
                 TransitionDef(
