@@ -1,4 +1,7 @@
-"""The runtime a command works on, built from the environment (CICIE_DATABASE_URL, CICIE_HOME)."""
+"""The runtime a command works on, built from the environment (CICIE_DATABASE_URL, CICIE_HOME).
+
+This is the composition root: the engine knows nothing of mail; here its transitions get the
+outbox writer as a listener."""
 
 from __future__ import annotations
 
@@ -6,12 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from engine.bootstrap import Runtime, build_runtime
+from notifications.wiring import install_mail
 
 
 @contextmanager
 def runtime() -> Iterator[Runtime]:
     """Opened (and migrated) for the one command being run, closed after it."""
     rt = build_runtime()
+    install_mail(rt)
     try:
         yield rt
     finally:

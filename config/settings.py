@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "development-only-secret-change-me"
@@ -31,6 +31,21 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     demo_data: bool = True
+    # mail: with no CICIE_SMTP_HOST, `serve` starts a local catcher on catcher_port and the
+    # real delivery path sends to it (messages stored under $CICIE_HOME/mail)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_timeout: float = 30.0
+    smtp_connections: int = 4
+    mail_from: str = "CICIE <cicie@localhost>"
+    catcher_port: int = 8025
+    coordinator_email: str = "cicie-coordination@localhost"
+    programme_lead_email: str = "cicie-programme-lead@localhost"
+    mail_max_attempts: int = 8
+    outbox_lease_seconds: int = 120
     workflow_dir: Path | None = Field(default=None)
 
     @model_validator(mode="after")
@@ -47,6 +62,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'cicie.db').resolve()}"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.home / "mail"
 
     @property
     def resolved_base_url(self) -> str:

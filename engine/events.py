@@ -16,20 +16,23 @@ import sqlalchemy as sa
 
 from engine.actor import Actor
 from engine.views import RequestView
-from workflows.definition import TransitionDef
+from workflows.definition import TransitionDef, WorkflowDefinition
 
 
 @dataclass(frozen=True)
 class RequestCreated:
     request: RequestView
+    definition: WorkflowDefinition
     history_id: int
     actor: Actor
     at: datetime
+    comment: str | None = None
 
 
 @dataclass(frozen=True)
 class RequestAdvanced:
     request: RequestView  # as it stands after the transition
+    definition: WorkflowDefinition
     from_state: str
     trigger: str
     transition: TransitionDef
@@ -37,6 +40,7 @@ class RequestAdvanced:
     actor: Actor
     at: datetime
     changes: dict[str, Any]
+    comment: str | None = None
 
 
 DomainEvent = RequestCreated | RequestAdvanced

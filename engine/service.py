@@ -166,7 +166,7 @@ class Engine:
                 now,
                 now,
             )
-            self._publish(conn, RequestCreated(view, history_id, actor, now))
+            self._publish(conn, RequestCreated(view, definition, history_id, actor, now, comment))
         return view
 
     def advance(
@@ -246,7 +246,16 @@ class Engine:
                 self._publish(
                     conn,
                     RequestAdvanced(
-                        view, row.state, trigger, chosen.transition, history_id, actor, now, changes
+                        view,
+                        wf.definition,
+                        row.state,
+                        trigger,
+                        chosen.transition,
+                        history_id,
+                        actor,
+                        now,
+                        changes,
+                        comment,
                     ),
                 )
             return view

@@ -48,6 +48,33 @@ class FieldDef:
     max_items: int | None = None
 
 
+# who a notification can go to; internal recipients read Spanish, the others any language
+RECIPIENT_ROLES = (
+    "founders",
+    "associate_partner",
+    "emb_contacts",
+    "coordinator",
+    "programme_lead",
+    "intern",
+    "delegates",
+    "speakers",
+)
+INTERNAL_RECIPIENTS = ("founders", "coordinator", "programme_lead")
+ATTACHMENTS = ("ics",)
+
+
+@dataclass(frozen=True)
+class NotifyDef:
+    """A message a transition (or entering a state) sends: template, recipients, attachments."""
+
+    template: str
+    to: tuple[str, ...]
+    attach: tuple[str, ...] = ()
+    due_field: str | None = None  # "what is due by when": a date field …
+    due_days: int = 0  # … plus (or minus) these calendar days
+    line: int = 0
+
+
 @dataclass(frozen=True)
 class StateDef:
     name: str
@@ -56,6 +83,7 @@ class StateDef:
     hold: bool = False
     actors: tuple[str, ...] = ()
     collects: tuple[str, ...] = ()
+    notify: tuple[NotifyDef, ...] = ()  # sent whenever a request enters this state
 
     @property
     def active(self) -> bool:
@@ -82,6 +110,7 @@ class TransitionDef:
     # sources that came only from the `active` keyword (generic exits such as withdraw):
     # they do not count as a way forward when looking for dead ends and traps
     generic_sources: frozenset[str] = frozenset()
+    notify: tuple[NotifyDef, ...] = ()
 
 
 @dataclass(frozen=True)

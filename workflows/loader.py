@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -19,25 +19,31 @@ from engine.errors import DefinitionProblem, InvalidDefinition
 from workflows import guards as _builtin_guards  # noqa: F401  (fills the default registry)
 from workflows.definition import (
     ACTIVE,
+    ATTACHMENTS,
     DEFAULT_ROLES,
     FIELD_TYPES,
+    INTERNAL_RECIPIENTS,
     PREVIOUS,
+    RECIPIENT_ROLES,
     ROLES,
     FieldDef,
     GuardRef,
+    NotifyDef,
     StateDef,
     TransitionDef,
     WorkflowDefinition,
 )
 from workflows.guard_api import GUARDS, GuardRegistry
+from workflows.template_index import scan as scan_templates
 from workflows.yaml_source import LocatedDict, YamlProblem, line_of, parse
 
 WORKFLOW_DIR = Path(__file__).parent
+REQUIRED_LANGUAGES = ("es", "en", "fr")  # every partner-facing template has these
 LABEL_LANGS = ("es", "en", "fr")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 TOP_KEYS = {"workflow", "title", "initial", "fields", "states", "transitions", "description"}
-STATE_KEYS = {"label", "final", "hold", "actors", "collects", "description"}
+STATE_KEYS = {"label", "final", "hold", "actors", "collects", "description", "notify"}
 TRANSITION_KEYS = {
     "trigger",
     "source",
@@ -48,7 +54,9 @@ TRANSITION_KEYS = {
     "collects",
     "label",
     "description",
+    "notify",
 }
+NOTIFY_KEYS = {"template", "to", "attach", "due"}
 FIELD_KEYS = {
     "type",
     "label",
@@ -85,6 +93,7 @@ def load_file(
     catalogues: Catalogues | None = None,
     guards: GuardRegistry = GUARDS,
     match_file_name: bool = True,
+    templates: Mapping[str, frozenset[str]] | None = None,
 ) -> WorkflowDefinition:
     """One file. In the workflows folder a file must be named after its workflow;
     `match_file_name=False` checks a copy under any name (`cicie workflows check copy.yaml`)."""
@@ -101,6 +110,7 @@ def load_file(
         expected_name=path.stem if match_file_name else None,
         catalogues=catalogues,
         guards=guards,
+        templates=templates,
     )
 
 
@@ -111,6 +121,7 @@ def load_text(
     expected_name: str | None = None,
     catalogues: Catalogues | None = None,
     guards: GuardRegistry = GUARDS,
+    templates: Mapping[str, frozenset[str]] | None = None,
 ) -> WorkflowDefinition:
     """Parse and check one definition; raises InvalidDefinition listing every problem."""
     try:
@@ -123,7 +134,13 @@ def load_text(
     if not isinstance(doc, LocatedDict):
         problems.at(1, "a workflow file must be a mapping (workflow:, states:, transitions: …)")
         raise InvalidDefinition(problems.items)
-    builder = _Builder(doc, problems, catalogues or load_catalogues(), guards)
+    builder = _Builder(
+        doc,
+        problems,
+        catalogues or load_catalogues(),
+        guards,
+        templates if templates is not None else scan_templates(),
+    )
     definition = builder.build(text, path, expected_name)
     if problems.items or definition is None:
         raise InvalidDefinition(problems.items)
@@ -157,11 +174,13 @@ class _Builder:
         problems: _Problems,
         catalogues: Catalogues,
         guards: GuardRegistry,
+        templates: Mapping[str, frozenset[str]],
     ) -> None:
         self.doc = doc
         self.p = problems
         self.catalogues = catalogues
         self.guards = guards
+        self.templates = templates
 
     # ---------------------------------------------------------------- helpers
     def _unknown_keys(self, node: Any, allowed: set[str], where: tuple[Any, ...]) -> None:
@@ -370,6 +389,7 @@ class _Builder:
                 hold=hold,
                 actors=actors,
                 collects=collects,
+                notify=self._notify(spec.get("notify"), (*where, "notify"), fields),
             )
         if len(holds) > 1:
             self.p.at(("states", holds[1]), f"only one hold state is allowed (also: {holds[0]})")
@@ -432,6 +452,7 @@ class _Builder:
                     if fname not in fields:
                         self.p.at((*where, key), f"unknown field '{fname}' in {key}")
             guards = self._guards(spec.get("guards"), (*where, "guards"))
+            notify = self._notify(spec.get("notify"), (*where, "notify"), fields)
             label = self._label(spec.get("label"), (*where, "label"))
             if not usable or not isinstance(dest, str):
                 continue
@@ -447,6 +468,7 @@ class _Builder:
                     collects=collects,
                     line=line_of(self.p.root, where),
                     generic_sources=generic,
+                    notify=notify,
                 )
             )
         return out
@@ -475,6 +497,85 @@ class _Builder:
                 if name not in out:
                     out.append(name)
         return tuple(out), frozenset(out) - explicit
+
+    def _notify(
+        self, node: Any, where: tuple[Any, ...], fields: dict[str, FieldDef]
+    ) -> tuple[NotifyDef, ...]:
+        """Messages to send: each names a template, its recipients and its attachments."""
+        if node is None:
+            return ()
+        if not isinstance(node, list):
+            self.p.at(where, "'notify' must be a list of {template, to, attach}")
+            return ()
+        out = []
+        for i, item in enumerate(node):
+            at = (*where, i)
+            if not isinstance(item, dict):
+                self.p.at(at, "a notification is a mapping {template, to, attach}")
+                continue
+            self._unknown_keys(item, NOTIFY_KEYS, at)
+            template = item.get("template")
+            recipients = self._names(item.get("to"), (*at, "to"), "to")
+            attach = self._names(item.get("attach"), (*at, "attach"), "attach")
+            if not isinstance(template, str):
+                self.p.at(at, "a notification needs a 'template'")
+                continue
+            if not recipients:
+                self.p.at(at, f"notification '{template}' needs recipients in 'to'")
+            for role in recipients:
+                if role not in RECIPIENT_ROLES:
+                    self.p.at(
+                        (*at, "to"),
+                        f"unknown recipient '{role}' (known: {', '.join(RECIPIENT_ROLES)})",
+                    )
+            for kind in attach:
+                if kind not in ATTACHMENTS:
+                    self.p.at((*at, "attach"), f"unknown attachment '{kind}' (known: ics)")
+                elif kind == "ics" and not {"event_start", "event_end"} <= fields.keys():
+                    self.p.at(
+                        (*at, "attach"),
+                        "an 'ics' invitation needs the fields event_start and event_end",
+                    )
+            languages = self.templates.get(template)
+            if languages is None:
+                self.p.at((*at, "template"), f"unknown template '{template}'")
+            else:
+                needed = {"es"}
+                if any(r not in INTERNAL_RECIPIENTS for r in recipients):
+                    needed |= set(REQUIRED_LANGUAGES)
+                missing = sorted(needed - languages)
+                if missing:
+                    self.p.at(
+                        (*at, "template"),
+                        f"template '{template}' lacks language(s) its recipients need: "
+                        f"{', '.join(missing)}",
+                    )
+            due_field, due_days = self._due(item.get("due"), (*at, "due"), fields)
+            out.append(
+                NotifyDef(
+                    template, recipients, attach, due_field, due_days, line_of(self.p.root, at)
+                )
+            )
+        return tuple(out)
+
+    def _due(
+        self, node: Any, where: tuple[Any, ...], fields: dict[str, FieldDef]
+    ) -> tuple[str | None, int]:
+        """`due: {field: event_start, days: -30}` — the date a message tells its reader."""
+        if node is None:
+            return None, 0
+        if not isinstance(node, dict) or set(node) - {"field", "days"} or "field" not in node:
+            self.p.at(where, "'due' is {field: <date field>, days: <whole number>}")
+            return None, 0
+        name, days = node["field"], node.get("days", 0)
+        spec = fields.get(name) if isinstance(name, str) else None
+        if spec is None or spec.type != "date":
+            self.p.at(where, f"'due' needs a date field, not '{name}'")
+            return None, 0
+        if not isinstance(days, int) or isinstance(days, bool):
+            self.p.at(where, "'due: days' must be a whole number of days")
+            return None, 0
+        return name, days
 
     def _guards(self, node: Any, where: tuple[Any, ...]) -> tuple[GuardRef, ...]:
         if node is None:

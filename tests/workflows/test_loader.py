@@ -722,7 +722,7 @@ def test_unknown_key_in_a_transition_is_reported(tmp_path: Path) -> None:
         problem(
             path,
             line_of(text, "guard: [x]"),
-            "unknown key 'guard' (expected one of: collects, description, dest, guards, label, "
+            "unknown key 'guard' (expected one of: collects, description, dest, guards, label, notify, "
             "requires, roles, source, trigger)",
         )
     ]

@@ -1,0 +1,296 @@
+"""Benchmark (not a test): what the dispatcher's bookkeeping costs next to raw SMTP sending.
+
+One run, loopback only, bounded in count and time:
+
+1. starts an aiosmtpd sink (accepts and discards, counts) in a separate process on
+   127.0.0.1, so the sink does not share this process's event loop or GIL;
+2. pre-renders N messages (default 2,000), each with its own Message-ID;
+3. measures, over 1 and over 4 reused connections,
+   (a) raw aiosmtplib `sendmail` of those bytes, and
+   (b) the Dispatcher draining the same N messages from a SQLite outbox (and PostgreSQL with
+       `--pg URL`: a throwaway database is created on that server and dropped after),
+       claims, leases, sends and bookkeeping included;
+4. prints a markdown table of msg/s and dispatcher/raw (target: ≥ 80 %).
+
+    .venv/bin/python bench/mail_dispatch.py [-n 2000] [--repeat 3] [--pg URL]
+
+Each figure is the best of `--repeat` runs (the least disturbed by the rest of the machine);
+the sink's count is checked after every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import multiprocessing.sharedctypes
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import aiosmtplib  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from engine.clock import system_clock  # noqa: E402
+from notifications.dispatcher import Dispatcher  # noqa: E402
+from notifications.smtp import SmtpConfig  # noqa: E402
+from storage import migrate, outbox  # noqa: E402
+from storage.db import Database  # noqa: E402
+
+HOST = "127.0.0.1"
+SENDER = "cicie@bench.test"
+RECIPIENT = "partner@example.org"
+MAX_MESSAGES = 20_000
+LOCAL_HOSTNAME = "bench.test"
+
+
+# ---------------------------------------------------------------- the sink (its own process)
+def _sink(port_out: Any, count: Any) -> None:
+    from aiosmtpd.smtp import SMTP
+
+    class Discard:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            count.value += 1
+            return "250 OK"
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        handler = Discard()
+        server = await loop.create_server(
+            lambda: SMTP(handler, hostname="sink", loop=loop), HOST, 0
+        )
+        port_out.send(server.sockets[0].getsockname()[1])
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+class Sink:
+    def __init__(self) -> None:
+        ctx = mp.get_context("spawn")
+        self.count: multiprocessing.sharedctypes.Synchronized[int] = ctx.Value("q", 0)
+        parent, child = ctx.Pipe()
+        self.process = ctx.Process(target=_sink, args=(child, self.count), daemon=True)
+        self.process.start()
+        if not parent.poll(30):
+            raise RuntimeError("the SMTP sink did not start")
+        self.port = int(parent.recv())
+
+    def received(self) -> int:
+        return int(self.count.value)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(10)
+
+
+# ---------------------------------------------------------------- messages
+def render(n: int) -> tuple[str, bytes]:
+    message_id = f"<{uuid.uuid4().hex}@bench.test>"
+    msg = EmailMessage()
+    msg["From"] = f"CICIE <{SENDER}>"
+    msg["To"] = RECIPIENT
+    msg["Subject"] = f"Benchmark message {n}: your request moved to the next step"
+    msg["Message-ID"] = message_id
+    msg.set_content(
+        f"Dear partner,\n\nRequest {n} has moved to its next step.\n" + "Details follow.\n" * 20
+    )
+    return message_id, msg.as_bytes(policy=SMTP_POLICY)
+
+
+# ---------------------------------------------------------------- (a) raw aiosmtplib
+async def raw_send(port: int, bodies: list[bytes], connections: int) -> None:
+    clients = [
+        aiosmtplib.SMTP(
+            hostname=HOST, port=port, local_hostname=LOCAL_HOSTNAME, start_tls=False, timeout=30
+        )
+        for _ in range(connections)
+    ]
+    pending = iter(bodies)
+
+    async def work(client: aiosmtplib.SMTP) -> None:
+        await client.connect()
+        for body in pending:
+            await client.sendmail(SENDER, [RECIPIENT], body)
+        await client.quit()
+
+    await asyncio.gather(*(work(c) for c in clients))
+
+
+# ---------------------------------------------------------------- (b) the dispatcher
+def refill(db: Database, messages: list[tuple[str, bytes]]) -> None:
+    with db.transaction() as conn:
+        conn.execute(sa.delete(outbox.outbox_table))
+        now = system_clock()
+        for n, (message_id, body) in enumerate(messages):
+            outbox.insert(
+                conn,
+                key=f"bench:{n}",
+                request_id=None,
+                history_id=None,
+                template="bench",
+                language="en",
+                to_addr=RECIPIENT,
+                to_name="",
+                subject=f"Benchmark message {n}",
+                message_id=message_id,
+                body=body,
+                now=now,
+            )
+
+
+async def drain(db: Database, port: int, connections: int, expected: int) -> None:
+    config = SmtpConfig(
+        host=HOST, port=port, timeout=30, local_hostname=LOCAL_HOSTNAME, sender=SENDER
+    )
+    dispatcher = Dispatcher(
+        db,
+        config,
+        clock=system_clock,
+        worker=f"bench-{uuid.uuid4().hex[:8]}",
+        connections=connections,
+        max_attempts=8,
+        lease_seconds=120,
+    )
+    async with dispatcher:
+        report = await dispatcher.run_once()
+    if report.sent != expected:
+        raise RuntimeError(f"the dispatcher sent {report.sent} of {expected}: {report}")
+
+
+# ---------------------------------------------------------------- measuring
+class Budget:
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise SystemExit("benchmark time budget exceeded (raise --max-seconds)")
+
+
+def timed(
+    sink: Sink,
+    expected: int,
+    run: Callable[[], Coroutine[Any, Any, None]],
+    prepare: Callable[[], None] | None = None,
+) -> float:
+    """msg/s of one run; the sink must have received exactly `expected` messages."""
+    if prepare is not None:
+        prepare()
+    before = sink.received()
+    start = time.perf_counter()
+    asyncio.run(run())
+    elapsed = time.perf_counter() - start
+    got = sink.received() - before
+    if got != expected:
+        raise RuntimeError(f"the sink received {got} messages, expected {expected}")
+    return expected / elapsed
+
+
+def postgres_database(admin_url: str) -> tuple[str, Callable[[], None]]:
+    name = f"cicie_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    return url, drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--messages", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pg", metavar="URL", help="PostgreSQL server URL (admin rights)")
+    parser.add_argument("--max-seconds", type=float, default=600)
+    args = parser.parse_args()
+    n = min(max(args.messages, 1), MAX_MESSAGES)
+    repeat = min(max(args.repeat, 1), 10)
+    budget = Budget(args.max_seconds)
+
+    messages = [render(i) for i in range(n)]
+    bodies = [body for _, body in messages]
+    sink = Sink()
+    tmp = tempfile.TemporaryDirectory()
+    databases: dict[str, Database] = {}
+    cleanups: list[Callable[[], None]] = []
+    try:
+        sqlite_db = Database(f"sqlite:///{Path(tmp.name) / 'bench.db'}")
+        migrate.upgrade(sqlite_db)
+        databases["SQLite"] = sqlite_db
+        if args.pg:
+            url, drop = postgres_database(args.pg)
+            cleanups.append(drop)
+            pg_db = Database(url)
+            migrate.upgrade(pg_db)
+            databases["PostgreSQL"] = pg_db
+
+        # warm-up: the sink, the connections, SQLAlchemy's statement caches
+        asyncio.run(raw_send(sink.port, bodies[:100], 1))
+        for db in databases.values():
+            refill(db, messages[:100])
+            asyncio.run(drain(db, sink.port, 1, 100))
+
+        results: dict[tuple[str, int], float] = {}
+        for connections in (1, 4):
+            for _ in range(repeat):
+                budget.check()
+                rate = timed(sink, n, partial(raw_send, sink.port, bodies, connections))
+                results["raw", connections] = max(results.get(("raw", connections), 0), rate)
+                for label, db in databases.items():
+                    budget.check()
+                    rate = timed(
+                        sink,
+                        n,
+                        partial(drain, db, sink.port, connections, n),
+                        prepare=partial(refill, db, messages),
+                    )
+                    results[label, connections] = max(results.get((label, connections), 0), rate)
+    finally:
+        for db in databases.values():
+            db.dispose()
+        for cleanup in cleanups:
+            cleanup()
+        sink.stop()
+        tmp.cleanup()
+
+    print(
+        f"\n{n} pre-rendered messages ({len(bodies[0])} bytes each) to an aiosmtpd sink on "
+        f"{HOST} (separate process); best of {repeat}; {socket.gethostname()}, "
+        f"aiosmtplib {aiosmtplib.__version__}\n"
+    )
+    header = "| connections | raw aiosmtplib msg/s |"
+    rule = "|---:|---:|"
+    for label in databases:
+        header += f" dispatcher, {label} msg/s | {label} / raw |"
+        rule += "---:|---:|"
+    print(header)
+    print(rule)
+    for connections in (1, 4):
+        raw = results["raw", connections]
+        line = f"| {connections} | {raw:,.0f} |"
+        for label in databases:
+            rate = results[label, connections]
+            line += f" {rate:,.0f} | {rate / raw:.0%} |"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""The in-transaction listener that turns a transition's `notify:` into outbox rows.
+
+It runs inside the engine's transaction: messages are rendered now (a template error refuses
+the transition, with the template's name in the message) and stored as bytes with a fixed
+Message-ID, so a rollback queues nothing and delivery later cannot fail on rendering.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from email.utils import parseaddr
+from typing import Any
+
+import sqlalchemy as sa
+
+from config.settings import Settings
+from engine.events import DomainEvent, RequestAdvanced, RequestCreated
+from engine.views import RequestView
+from notifications.ics import invitation
+from notifications.recipient import Recipient
+from notifications.recipients import RecipientResolver
+from notifications.render import Attachment, MailRenderer, build_message, make_message_id
+from storage import embs, outbox
+from storage.embs import EmbRow
+from workflows.definition import NotifyDef, WorkflowDefinition
+
+LABEL_LANGUAGES = ("es", "en", "fr")
+
+
+class OutboxWriter:
+    def __init__(
+        self, renderer: MailRenderer, resolver: RecipientResolver, settings: Settings
+    ) -> None:
+        self.renderer = renderer
+        self.resolver = resolver
+        self.sender = settings.mail_from
+        self.base_url = settings.resolved_base_url.rstrip("/")
+        address = parseaddr(settings.mail_from)[1]
+        self.domain = address.rpartition("@")[2] or "cicie.localhost"
+
+    def __call__(self, conn: sa.Connection, event: DomainEvent) -> None:
+        notes = self._notifications(event)
+        if not notes:
+            return
+        request = event.request
+        emb = embs.by_code(conn, request.emb) if request.emb else None
+        comment = event.comment
+        for note in notes:
+            due = _due_date(request.data, note)
+            for recipient in self.resolver.resolve(note.to, request, emb):
+                self._enqueue(conn, event, note, recipient, emb, due, comment)
+
+    @staticmethod
+    def _notifications(event: DomainEvent) -> list[NotifyDef]:
+        states = event.definition.states
+        if isinstance(event, RequestCreated):
+            return list(states[event.request.state].notify)
+        notes = list(event.transition.notify)
+        if event.request.state != event.from_state:
+            notes.extend(states[event.request.state].notify)
+        return notes
+
+    def _enqueue(
+        self,
+        conn: sa.Connection,
+        event: RequestAdvanced | RequestCreated,
+        note: NotifyDef,
+        recipient: Recipient,
+        emb: EmbRow | None,
+        due: date | None,
+        comment: str | None,
+    ) -> None:
+        request = event.request
+        key = f"{request.id}:{event.history_id}:{note.template}:{recipient.address.lower()}"
+        label_lang = next(
+            (lang for lang in recipient.language_chain() if lang in LABEL_LANGUAGES), "en"
+        )
+        context = _context(
+            request, event.definition, emb, recipient, label_lang, self._link(request), due
+        )
+        context["comment"] = comment
+        rendered = self.renderer.render(note.template, recipient, context)
+        attachments = []
+        if "ics" in note.attach:
+            ics = self._invitation(request, event.definition, recipient, event.at, label_lang)
+            if ics is not None:
+                attachments.append(ics)
+        message_id = make_message_id(key, self.domain)
+        body = build_message(
+            rendered=rendered,
+            sender=self.sender,
+            recipient=recipient,
+            message_id=message_id,
+            date=event.at,
+            attachments=attachments,
+        )
+        outbox.insert(
+            conn,
+            key=key,
+            request_id=request.id,
+            history_id=event.history_id,
+            template=note.template,
+            language=rendered.language,
+            to_addr=recipient.address,
+            to_name=recipient.name,
+            subject=rendered.subject,
+            message_id=message_id,
+            body=body,
+            now=event.at,
+        )
+
+    def _link(self, request: RequestView) -> str:
+        return f"{self.base_url}/requests/{request.id}"
+
+    def _invitation(
+        self,
+        request: RequestView,
+        definition: WorkflowDefinition,
+        recipient: Recipient,
+        now: datetime,
+        lang: str,
+    ) -> Attachment | None:
+        start = _as_date(request.data.get("event_start"))
+        end = _as_date(request.data.get("event_end"))
+        if start is None or end is None:
+            return None
+        data = invitation(
+            uid=f"cicie-request-{request.id}@{self.domain}",
+            sequence=request.version,  # grows with every change: calendars update, not duplicate
+            title=f"{definition.title.get(lang)}: {request.title}",
+            start=start,
+            end=end,
+            location=str(request.data.get("venue") or "") or None,
+            organizer=parseaddr(self.sender)[1] or f"cicie@{self.domain}",
+            attendee=recipient.address,
+            description=self._link(request),
+            now=now,
+        )
+        return Attachment("invitation.ics", "text/calendar; method=REQUEST; charset=utf-8", data)
+
+
+def _context(
+    request: RequestView,
+    definition: WorkflowDefinition,
+    emb: EmbRow | None,
+    recipient: Recipient,
+    lang: str,
+    link: str,
+    due: date | None,
+) -> dict[str, Any]:
+    return {
+        "request": {
+            "id": request.id,
+            "title": request.title,
+            "programme": request.programme,
+            "programme_label": definition.title.get(lang),
+            "state": request.state,
+            "state_label": definition.states[request.state].label.get(lang),
+            "emb": request.emb,
+            "data": request.data,
+        },
+        "emb": (
+            {"name": emb.name, "country": emb.country, "language": emb.language} if emb else None
+        ),
+        "recipient": {"name": recipient.name, "role": recipient.role},
+        "link": link,
+        "due_date": due.isoformat() if due else None,
+    }
+
+
+def _as_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _due_date(data: dict[str, Any], note: NotifyDef) -> date | None:
+    if note.due_field is None:
+        return None
+    anchor = _as_date(data.get(note.due_field))
+    return anchor + timedelta(days=note.due_days) if anchor else None
