@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.admin_cmd import db_app, demo_app, user_app
+from cli.mail_cmd import mail_app, outbox_app
 from cli.requests_cmd import emb_app, request_app
 from cli.serve_cmd import serve
 from cli.workflows_cmd import workflows_app
@@ -22,6 +23,8 @@ app.add_typer(request_app, name="request")
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(mail_app, name="mail")
 app.command("serve")(serve)
 
 

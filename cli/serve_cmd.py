@@ -11,6 +11,7 @@ from cli.context import runtime
 from engine.accounts import Accounts, ensure_demo_users
 from engine.bootstrap import Runtime
 from engine.demo import load_demo
+from notifications.runner import MailService
 
 
 def serve(
@@ -22,10 +23,10 @@ def serve(
 ) -> None:
     """Run the application; on an empty database, load the demo set and print a demo login."""
     with runtime() as rt:
-        _serve(rt, host, port)
+        _serve(rt, host, port, worker=not no_worker)
 
 
-def _serve(rt: Runtime, host: str | None, port: int | None) -> None:
+def _serve(rt: Runtime, host: str | None, port: int | None, *, worker: bool) -> None:
     settings = rt.settings
     if settings.demo_data:
         loaded = load_demo(rt.engine)
@@ -44,4 +45,5 @@ def _serve(rt: Runtime, host: str | None, port: int | None) -> None:
     from web.app import create_app  # only this command needs the web layer (and its import time)
 
     typer.echo(f"CICIE on http://{host}:{port}  (API docs: /docs, health: /healthz)")
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+    services = [MailService(rt)] if worker else []
+    uvicorn.run(create_app(rt, services=services), host=host, port=port, log_level="info")

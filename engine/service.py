@@ -9,7 +9,7 @@ in-transaction listeners (mail, reminders) → commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from engine.errors import GuardFailed, InvalidData, NotAllowed, NotFound, Versio
 from engine.events import DomainEvent, Listener, RequestAdvanced, RequestCreated
 from engine.registry import WorkflowRegistry
 from engine.views import Availability, EmbView, HistoryEntry, RequestView
-from storage import embs, hot_path, requests
+from storage import embs, hot_path, outbox, requests
 from storage.db import Database
 from storage.requests import RequestRow
 from workflows.definition import TransitionDef
@@ -49,6 +49,7 @@ class Engine:
         self.catalogues = catalogues
         self.clock = clock
         self.listeners: list[Listener] = list(listeners)
+        self.after_commit: list[Callable[[], None]] = []  # e.g. wake the mail dispatcher
         self.language = language
 
     def subscribe(self, listener: Listener) -> None:
@@ -167,6 +168,7 @@ class Engine:
                 now,
             )
             self._publish(conn, RequestCreated(view, definition, history_id, actor, now, comment))
+        self._committed()
         return view
 
     def advance(
@@ -258,7 +260,8 @@ class Engine:
                         comment,
                     ),
                 )
-            return view
+        self._committed()
+        return view
 
     def get(self, request_id: int) -> RequestView:
         with self.db.read() as conn:
@@ -277,9 +280,11 @@ class Engine:
             return self._view(conn, row), self._availability(wf, row, actor)
 
     def history(self, request_id: int) -> list[HistoryEntry]:
+        """Every change, oldest first, each with the messages it queued."""
         with self.db.read() as conn:
             if requests.get(conn, request_id) is None:
                 raise NotFound(f"no request {request_id}")
+            mails = outbox.by_history(conn, request_id)
             return [
                 HistoryEntry(
                     h.id,
@@ -291,6 +296,16 @@ class Engine:
                     h.to_state,
                     h.comment,
                     h.data_diff,
+                    tuple(
+                        {
+                            "id": m.id,
+                            "to": m.to_addr,
+                            "template": m.template,
+                            "language": m.language,
+                            "status": m.status,
+                        }
+                        for m in mails.get(h.id, ())
+                    ),
                 )
                 for h in requests.history(conn, request_id)
             ]
@@ -345,6 +360,10 @@ class Engine:
             return self.registry.get(conn, view.programme, view.workflow_version)
 
     # ------------------------------------------------------------------ internals
+    def _committed(self) -> None:
+        for hook in self.after_commit:
+            hook()
+
     def _publish(self, conn: sa.Connection, event: DomainEvent) -> None:
         for listener in self.listeners:
             listener(conn, event)

@@ -66,9 +66,11 @@ class HistoryEntry:
     to_state: str
     comment: str | None
     changes: dict[str, Any] | None
+    mails: tuple[dict[str, Any], ...] = ()  # the messages this change queued
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "mails": list(self.mails),
             "from": self.from_state,
             "to": self.to_state,
             "trigger": self.trigger,

@@ -168,6 +168,24 @@ def _context(
     }
 
 
+def preview_context(
+    request: RequestView,
+    definition: WorkflowDefinition,
+    emb: EmbRow | None,
+    recipient: Recipient,
+    base_url: str,
+) -> dict[str, Any]:
+    """The context a message about `request` would get, for previews (due: 30 days ahead)."""
+    lang = next((x for x in recipient.language_chain() if x in LABEL_LANGUAGES), "en")
+    start = _as_date(request.data.get("event_start"))
+    due = start - timedelta(days=30) if start else None
+    context = _context(
+        request, definition, emb, recipient, lang, f"{base_url}/requests/{request.id}", due
+    )
+    context["comment"] = None
+    return context
+
+
 def _as_date(value: Any) -> date | None:
     try:
         return date.fromisoformat(str(value)) if value else None

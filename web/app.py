@@ -5,6 +5,9 @@ tests wire it the same way. Health endpoints need no token: a load balancer asks
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -17,8 +20,28 @@ from web.errors import install_error_handlers
 log = logging.getLogger(__name__)
 
 
-def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(title="CICIE", docs_url="/docs", openapi_url="/openapi.json")
+class BackgroundService(Protocol):
+    """Something that runs beside the web application (mail delivery, reminders)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def create_app(runtime: Runtime, *, services: Sequence[BackgroundService] = ()) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        started: list[BackgroundService] = []
+        try:
+            for service in services:
+                await service.start()
+                started.append(service)
+            yield
+        finally:
+            for service in reversed(started):
+                await service.stop()
+
+    app = FastAPI(title="CICIE", docs_url="/docs", openapi_url="/openapi.json", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.accounts = Accounts(runtime.db, runtime.engine.clock)
     install_error_handlers(app)

@@ -206,6 +206,7 @@ def test_active_state_reachable_only_through_resume_is_reported_as_unreachable(
 def test_hold_state_without_a_way_back_is_a_dead_end(tmp_path: Path) -> None:
     resume = (
         "  - trigger: resume\n    source: on_hold\n    dest: previous\n"
+        "    notify:\n      - template: request_resumed\n        to: [emb_contacts]\n"
         "    label: {es: Reanudar, en: Resume, fr: Reprendre}\n"
     )
     text = mutate(INTERNSHIP, resume, "")
@@ -722,8 +723,8 @@ def test_unknown_key_in_a_transition_is_reported(tmp_path: Path) -> None:
         problem(
             path,
             line_of(text, "guard: [x]"),
-            "unknown key 'guard' (expected one of: collects, description, dest, guards, label, notify, "
-            "requires, roles, source, trigger)",
+            "unknown key 'guard' (expected one of: collects, description, dest, guards, label, "
+            "notify, requires, roles, source, trigger)",
         )
     ]
 

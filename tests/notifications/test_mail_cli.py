@@ -1,0 +1,124 @@
+"""`cicie outbox …` and `cicie mail preview` as an operator uses them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from cli.main import app
+from tests.conftest import example_steps
+from tests.notifications.conftest import SmtpServer
+
+
+@pytest.fixture
+def cicie(database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> Any:
+    env = {
+        "CICIE_DATABASE_URL": database_url,
+        "CICIE_HOME": str(tmp_path / "home"),
+        "CICIE_SMTP_HOST": smtp_server.host,
+        "CICIE_SMTP_PORT": str(smtp_server.port),
+        "CICIE_SMTP_TIMEOUT": "5",
+    }
+    runner = CliRunner()
+
+    def run(*args: Any) -> Result:
+        return runner.invoke(app, [str(a) for a in args], env=env)
+
+    return run
+
+
+def _json(result: Result) -> Any:
+    assert result.exit_code == 0, result.output + result.stderr
+    return json.loads(result.stdout)
+
+
+def _accepted_internship(cicie: Any) -> int:
+    _json(
+        cicie(
+            "emb",
+            "add",
+            "--code",
+            "KE-IEBC",
+            "--name",
+            "IEBC",
+            "--country",
+            "KE",
+            "--language",
+            "en",
+            "--email",
+            "iebc@example.org",
+            "--json",
+        )
+    )
+    request = _json(
+        cicie("request", "new", "internship", "--emb", "KE-IEBC", "--title", "T", "--json")
+    )
+    step = example_steps("internship")[0]
+    _json(
+        cicie(
+            "request",
+            "advance",
+            request["id"],
+            step["trigger"],
+            "--data",
+            json.dumps(step["data"]),
+            "--as",
+            step["as"],
+            "--json",
+        )
+    )
+    return int(request["id"])
+
+
+def test_outbox_list_send_once_and_the_history_agree(cicie: Any, smtp_server: SmtpServer) -> None:
+    request_id = _accepted_internship(cicie)
+    queued = _json(cicie("outbox", "list", "--status", "pending", "--json"))
+    assert {q["to"] for q in queued} == {"wanjiru.kamau@example.org", "iebc@example.org"}
+    assert all(
+        {"id", "status", "to", "subject", "language", "attempts", "key"} <= q.keys() for q in queued
+    )
+    assert {q["language"] for q in queued} == {"en"}
+    assert _json(cicie("outbox", "send", "--once", "--json")) == {
+        "sent": 2,
+        "retrying": 0,
+        "dead": 0,
+    }
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == sorted(q["to"] for q in queued)
+    assert _json(cicie("outbox", "send", "--once", "--json"))["sent"] == 0
+    history = _json(cicie("request", "history", request_id, "--json"))
+    accept = next(h for h in history if h["trigger"] == "accept")
+    assert {m["status"] for m in accept["mails"]} == {"sent"}
+
+
+def test_a_dead_letter_is_retried_from_the_cli(cicie: Any, smtp_server: SmtpServer) -> None:
+    _accepted_internship(cicie)
+    smtp_server.reply_rcpt("550 5.1.1 unknown user")
+    smtp_server.reply_rcpt("550 5.1.1 unknown user")
+    report = _json(cicie("outbox", "send", "--once", "--json"))
+    assert report["dead"] == 2
+    dead = _json(cicie("outbox", "list", "--status", "dead", "--json"))
+    assert len(dead) == 2
+    assert cicie("outbox", "retry", dead[0]["id"]).exit_code == 0
+    assert _json(cicie("outbox", "send", "--once", "--json"))["sent"] == 1
+    missing = cicie("outbox", "retry", 99999, "--json")
+    assert missing.exit_code == 1
+    assert json.loads(missing.stdout)["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(("lang", "words"), [("es", "Logística"), ("fr", "Logistique")])
+def test_mail_preview_renders_without_sending(
+    cicie: Any, smtp_server: SmtpServer, lang: str, words: str
+) -> None:
+    shown = _json(cicie("mail", "preview", "logistics_confirmed", "--lang", lang, "--json"))
+    assert shown["language"] == lang
+    assert words in shown["subject"]
+    assert "<html" in shown["html"].lower()
+    assert smtp_server.received == []
+    unknown = cicie("mail", "preview", "no_such_template", "--json")
+    assert unknown.exit_code == 1
+    assert json.loads(unknown.stdout)["error"]["code"] == "template_error"
