@@ -20,6 +20,10 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document 
 AsOption = Annotated[
     str, typer.Option("--as", help="Who acts: ROLE[:NAME], e.g. coordinator:ana or intern:maria.")
 ]
+ExpectVersion = Annotated[
+    int | None,
+    typer.Option("--expect-version", help="Refuse (conflict) unless the request is still at N."),
+]
 DataOption = Annotated[
     str | None, typer.Option("--data", help="JSON object of fields (or @file, or - for stdin).")
 ]
@@ -126,6 +130,27 @@ def request_advance(
         view = rt.engine.advance(
             request_id,
             trigger,
+            Actor.parse(actor),
+            data=parse_json_option(data),
+            expected_version=expect_version,
+            comment=comment,
+        )
+        emit(view.to_dict(), as_json, _line(view))
+
+
+@request_app.command("update")
+def request_update(
+    request_id: Annotated[int, typer.Argument(metavar="ID")],
+    data: DataOption = None,
+    actor: AsOption = "coordinator",
+    expect_version: ExpectVersion = None,
+    comment: Annotated[str | None, typer.Option(help="Recorded in history.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a request's data without moving it (e.g. postpone the event)."""
+    with domain_errors(as_json), runtime() as rt:
+        view = rt.engine.update(
+            request_id,
             Actor.parse(actor),
             data=parse_json_option(data),
             expected_version=expect_version,

@@ -43,5 +43,18 @@ class RequestAdvanced:
     comment: str | None = None
 
 
-DomainEvent = RequestCreated | RequestAdvanced
+@dataclass(frozen=True)
+class RequestUpdated:
+    """Data changed without a transition (e.g. the event postponed)."""
+
+    request: RequestView
+    definition: WorkflowDefinition
+    history_id: int
+    actor: Actor
+    at: datetime
+    changes: dict[str, Any]
+    comment: str | None = None
+
+
+DomainEvent = RequestCreated | RequestAdvanced | RequestUpdated
 Listener = Callable[[sa.Connection, DomainEvent], None]

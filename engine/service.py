@@ -19,18 +19,26 @@ from engine.actor import Actor
 from engine.clock import Clock, system_clock
 from engine.compiler import Candidate, CompiledWorkflow, Subject
 from engine.errors import GuardFailed, InvalidData, NotAllowed, NotFound, VersionConflict
-from engine.events import DomainEvent, Listener, RequestAdvanced, RequestCreated
+from engine.events import (
+    DomainEvent,
+    Listener,
+    RequestAdvanced,
+    RequestCreated,
+    RequestUpdated,
+)
 from engine.registry import WorkflowRegistry
 from engine.views import Availability, EmbView, HistoryEntry, RequestView
 from storage import embs, hot_path, outbox, requests
 from storage.db import Database
-from storage.requests import RequestRow
+from storage.requests import HistoryRow, RequestRow
 from workflows.definition import TransitionDef
 from workflows.fields import EMAIL_RE
 from workflows.guard_api import GuardContext, RequestFacts
 
 REQUIRED_GUARD = "required_fields"
 CREATE_TRIGGER = "create"
+UPDATE_TRIGGER = "update"
+UPDATE_ROLES = ("coordinator", "admin")
 
 
 class Engine:
@@ -260,6 +268,96 @@ class Engine:
                         comment,
                     ),
                 )
+        self._committed()
+        return view
+
+    def update(
+        self,
+        request_id: int,
+        actor: Actor,
+        *,
+        data: Mapping[str, Any],
+        expected_version: int | None = None,
+        comment: str | None = None,
+    ) -> RequestView:
+        """Change a request's data without moving it (the event postponed, a speaker replaced).
+
+        Fields the current state collects may change freely (they are checked when the request
+        leaves it). Fields of a state already left are checked again against the rules of the
+        transition that left it, so an edit can never break a rule that was enforced. One
+        history row (trigger `update`); `on_change` rules of the workflow may send mail."""
+        if actor.role not in UPDATE_ROLES:
+            raise NotAllowed(f"role '{actor.role}' may not change a request's data")
+        with self.db.transaction() as conn:
+            row = hot_path.lock_request(conn, request_id)
+            if row is None:
+                raise NotFound(f"no request {request_id}")
+            if expected_version is not None and row.version != expected_version:
+                raise VersionConflict(
+                    f"request {request_id} changed since you read it (you had version "
+                    f"{expected_version}, it is now {row.version}); reload and try again",
+                    {"expected": expected_version, "actual": row.version},
+                )
+            wf = self.registry.get(conn, row.programme, row.workflow_version)
+            definition = wf.definition
+            if definition.states[row.state].final:
+                raise NotAllowed(f"request {request_id} is closed: its data can no longer change")
+            hold = definition.hold_state()
+            current = row.held_from if row.state == hold and row.held_from else row.state
+            left = _states_left(requests.history(conn, row.id), current, hold)
+            editable = set(definition.states[current].collects)
+            for state in left:
+                editable.update(definition.states[state].collects)
+            clean = self._validated_patch(wf, data, tuple(editable))
+            merged, changes = _merge(row.data, clean)
+            if not changes:
+                return self._view(conn, row)
+            facts = RequestFacts(row.id, row.programme, row.state, row.emb_code)
+            failures = []
+            for state, (trigger, dest) in left.items():
+                if not set(changes) & set(definition.states[state].collects):
+                    continue
+                for cand in wf.candidates.get((state, trigger), ()):
+                    if cand.dest == dest:
+                        failures.extend(self._check(cand.transition, merged, facts))
+                        break
+            if failures:
+                raise GuardFailed(_guard_message("update", failures), failures)
+            now = self.clock()
+            history_id = hot_path.record_transition(
+                conn,
+                request_id=row.id,
+                expected_version=row.version,
+                state=row.state,
+                held_from=row.held_from,
+                data=merged,
+                now=now,
+                actor_role=actor.role,
+                actor_name=actor.name,
+                trigger=UPDATE_TRIGGER,
+                from_state=row.state,
+                comment=comment,
+                changes=changes,
+            )
+            if history_id is None:  # pragma: no cover - the row lock makes this unreachable
+                raise VersionConflict(f"request {request_id} changed during the update")
+            view = self._view_of(
+                wf,
+                row.id,
+                row.programme,
+                row.emb_code,
+                row.title,
+                row.state,
+                row.held_from,
+                merged,
+                row.version + 1,
+                row.created_at,
+                now,
+            )
+            self._publish(
+                conn,
+                RequestUpdated(view, definition, history_id, actor, now, changes, comment),
+            )
         self._committed()
         return view
 
@@ -522,6 +620,19 @@ def _merge(
             merged[key] = value
             changes[key] = [old, value]
     return merged, changes
+
+
+def _states_left(
+    history: Sequence[HistoryRow], current: str, hold: str | None
+) -> dict[str, tuple[str, str]]:
+    """State → (trigger, dest) of the last move out of it, for the states a request has left
+    on its way to `current` (moves into and out of the hold state, and updates, do not count)."""
+    left: dict[str, tuple[str, str]] = {}
+    for h in history:
+        if h.from_state and h.from_state != h.to_state and hold not in (h.from_state, h.to_state):
+            left[h.from_state] = (h.trigger, h.to_state)
+    left.pop(current, None)
+    return left
 
 
 def _guard_message(trigger: str, failures: list[dict[str, str]]) -> str:

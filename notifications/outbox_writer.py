@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from config.settings import Settings
-from engine.events import DomainEvent, RequestAdvanced, RequestCreated
+from engine.events import DomainEvent, RequestCreated, RequestUpdated
 from engine.views import RequestView
 from notifications.ics import invitation
 from notifications.recipient import Recipient
@@ -55,6 +55,13 @@ class OutboxWriter:
         states = event.definition.states
         if isinstance(event, RequestCreated):
             return list(states[event.request.state].notify)
+        if isinstance(event, RequestUpdated):
+            return [
+                note
+                for rule in event.definition.on_change
+                if event.request.state in rule.states and set(rule.fields) & set(event.changes)
+                for note in rule.notify
+            ]
         notes = list(event.transition.notify)
         if event.request.state != event.from_state:
             notes.extend(states[event.request.state].notify)
@@ -63,7 +70,7 @@ class OutboxWriter:
     def _enqueue(
         self,
         conn: sa.Connection,
-        event: RequestAdvanced | RequestCreated,
+        event: DomainEvent,
         note: NotifyDef,
         recipient: Recipient,
         emb: EmbRow | None,
@@ -79,6 +86,8 @@ class OutboxWriter:
             request, event.definition, emb, recipient, label_lang, self._link(request), due
         )
         context["comment"] = comment
+        if isinstance(event, RequestUpdated):
+            context["changes"] = event.changes
         rendered = self.renderer.render(note.template, recipient, context)
         attachments = []
         if "ics" in note.attach:

@@ -224,6 +224,33 @@ def advance_request(
     return _with_etag(response, view)
 
 
+class UpdateIn(_Body):
+    """Fields to change without moving the request; `null` clears a field."""
+
+    data: dict[str, Any]
+    expected_version: int | None = Field(default=None, ge=1)
+    comment: str | None = None
+
+
+@router.patch("/requests/{request_id}")
+def update_request(
+    request_id: int,
+    body: UpdateIn,
+    engine: EngineDep,
+    user: Writer,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=40)] = None,
+) -> dict[str, Any]:
+    view = engine.update(
+        request_id,
+        actor_of(user),
+        data=body.data,
+        expected_version=_expected_version(body.expected_version, if_match),
+        comment=body.comment,
+    )
+    return _with_etag(response, view)
+
+
 @router.get("/requests/{request_id}/history")
 def request_history(request_id: int, engine: EngineDep, _user: CurrentUser) -> list[dict[str, Any]]:
     return [h.to_dict() for h in engine.history(request_id)]

@@ -76,6 +76,17 @@ class NotifyDef:
 
 
 @dataclass(frozen=True)
+class ChangeRule:
+    """Messages to send when fields change without a transition (e.g. the event is postponed)
+    while the request is in one of `states`."""
+
+    fields: tuple[str, ...]
+    states: tuple[str, ...]
+    notify: tuple[NotifyDef, ...]
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class StateDef:
     name: str
     label: Label
@@ -121,6 +132,7 @@ class WorkflowDefinition:
     fields: Mapping[str, FieldDef]
     states: Mapping[str, StateDef]
     transitions: tuple[TransitionDef, ...]
+    on_change: tuple[ChangeRule, ...] = ()
     source: str = field(repr=False, default="")
     checksum: str = ""
     path: str = ""

@@ -26,6 +26,7 @@ from workflows.definition import (
     PREVIOUS,
     RECIPIENT_ROLES,
     ROLES,
+    ChangeRule,
     FieldDef,
     GuardRef,
     NotifyDef,
@@ -42,7 +43,16 @@ REQUIRED_LANGUAGES = ("es", "en", "fr")  # every partner-facing template has the
 LABEL_LANGS = ("es", "en", "fr")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
-TOP_KEYS = {"workflow", "title", "initial", "fields", "states", "transitions", "description"}
+TOP_KEYS = {
+    "workflow",
+    "title",
+    "initial",
+    "fields",
+    "states",
+    "transitions",
+    "description",
+    "on_change",
+}
 STATE_KEYS = {"label", "final", "hold", "actors", "collects", "description", "notify"}
 TRANSITION_KEYS = {
     "trigger",
@@ -239,6 +249,7 @@ class _Builder:
         elif initial not in states:
             self.p.at(("initial",), f"unknown state '{initial}' as initial state")
         transitions = self._transitions(states, fields)
+        on_change = self._on_change(states, fields)
         if not isinstance(initial, str) or initial not in states:
             return None
         definition = WorkflowDefinition(
@@ -248,6 +259,7 @@ class _Builder:
             fields=MappingProxyType(fields),
             states=MappingProxyType(states),
             transitions=tuple(transitions),
+            on_change=on_change,
             source=text,
             checksum=checksum(text),
             path=path,
@@ -557,6 +569,39 @@ class _Builder:
                 )
             )
         return tuple(out)
+
+    def _on_change(
+        self, states: dict[str, StateDef], fields: dict[str, FieldDef]
+    ) -> tuple[ChangeRule, ...]:
+        """`on_change: [{fields: [...], states: [...], notify: [...]}]`."""
+        raw = self.doc.get("on_change")
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            self.p.at(("on_change",), "'on_change' must be a list of {fields, states, notify}")
+            return ()
+        rules = []
+        for i, item in enumerate(raw):
+            at = ("on_change", i)
+            if not isinstance(item, dict):
+                self.p.at(at, "an on_change rule is a mapping {fields, states, notify}")
+                continue
+            self._unknown_keys(item, {"fields", "states", "notify"}, at)
+            names = self._names(item.get("fields"), (*at, "fields"), "fields")
+            in_states = self._names(item.get("states"), (*at, "states"), "states")
+            if not names:
+                self.p.at(at, "an on_change rule needs 'fields'")
+            for name in names:
+                if name not in fields:
+                    self.p.at((*at, "fields"), f"unknown field '{name}' in on_change")
+            if not in_states:
+                self.p.at(at, "an on_change rule needs 'states' (where it applies)")
+            for name in in_states:
+                if name not in states:
+                    self.p.at((*at, "states"), f"unknown state '{name}' in on_change")
+            notify = self._notify(item.get("notify"), (*at, "notify"), fields)
+            rules.append(ChangeRule(names, in_states, notify, line_of(self.p.root, at)))
+        return tuple(rules)
 
     def _due(
         self, node: Any, where: tuple[Any, ...], fields: dict[str, FieldDef]

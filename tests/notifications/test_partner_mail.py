@@ -239,3 +239,45 @@ def test_dead_letters_are_listed_and_can_be_retried(
     dispatch(make_dispatcher(runtime.db))
     with runtime.db.read() as conn:
         assert outbox.listing(conn, status="dead") == []
+
+
+def test_a_postponed_event_sends_an_invitation_that_updates_the_first(
+    runtime: Runtime,
+    mail_engine: Engine,
+    smtp_server: SmtpServer,
+    make_dispatcher: Callable[..., Dispatcher],
+    dispatch: Callable[[Dispatcher], DispatchReport],
+) -> None:
+    mail_engine.add_emb(
+        code="HN-TSE", name="TSE", country="HN", language="es", email="tse@example.org"
+    )
+    view = mail_engine.create(
+        "international_workshop", emb_code="HN-TSE", title="Taller", actor=Actor("coordinator", "a")
+    )
+    _drive(mail_engine, view.id, "international_workshop", until="confirm_logistics")
+    dispatch(make_dispatcher(runtime.db))
+    first = _invitation_to(smtp_server, "tse@example.org")
+    mail_engine.update(
+        view.id,
+        Actor("coordinator", "ana"),
+        data={"event_start": "2016-06-20", "event_end": "2016-06-24"},
+    )
+    dispatch(make_dispatcher(runtime.db))
+    second = _invitation_to(smtp_server, "tse@example.org")
+    assert _ics_field(second, "UID") == _ics_field(first, "UID")
+    assert int(_ics_field(second, "SEQUENCE")) > int(_ics_field(first, "SEQUENCE"))
+    assert "DTSTART;VALUE=DATE:20160620" in second
+
+
+def _invitation_to(server: SmtpServer, address: str) -> str:
+    """The calendar part of the latest message to `address` that carries one."""
+    for received in reversed(server.received):
+        if address in received.rcpt_tos:
+            for part in _parse(received.content).walk():
+                if part.get_content_type() == "text/calendar":
+                    return str(part.get_content())
+    raise AssertionError(f"no invitation to {address}")
+
+
+def _ics_field(ics: str, name: str) -> str:
+    return next(line.split(":", 1)[1].strip() for line in ics.splitlines() if line.startswith(name))

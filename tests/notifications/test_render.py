@@ -34,6 +34,7 @@ EVENTS = {
     "request_received",
     "agenda_approved",
     "logistics_confirmed",
+    "dates_changed",
     "final_report_requested",
     "final_report_received",
     "request_closed",
@@ -107,6 +108,12 @@ def context() -> Callable[..., dict[str, Any]]:
             "comment": None,
             "reason": "El calendario electoral se adelantó.",
             "what": {"es": "el informe final", "en": "the final report", "fr": "le rapport final"},
+            # dates_changed: the workshop was postponed by two weeks and moved to INE
+            "changes": {
+                "event_start": ["2016-05-23", data["event_start"]],
+                "event_end": ["2016-05-27", data.get("event_end")],
+                "venue": ["TEPJF, Carlota Armero 5000, Ciudad de México", data.get("venue")],
+            },
         }
         values.update(overrides)
         return values
