@@ -159,6 +159,24 @@ def request_update(
         emit(view.to_dict(), as_json, _line(view))
 
 
+@request_app.command("timeline")
+def request_timeline(
+    request_id: Annotated[int, typer.Argument(metavar="ID")], as_json: JsonFlag = False
+) -> None:
+    """Every future reminder, escalation and automatic transition, in local business time."""
+    with domain_errors(as_json), runtime() as rt:
+        entries = rt.engine.timeline(request_id)
+        emit(
+            [e.to_dict() for e in entries],
+            as_json,
+            lambda: "\n".join(
+                f"{e.due_at:%Y-%m-%d %H:%M %z} {e.kind:<11} {e.what:<22} "
+                f"{', '.join(e.recipients) or '-':<28} {e.status}"
+                for e in entries
+            ),
+        )
+
+
 @request_app.command("history")
 def request_history(
     request_id: Annotated[int, typer.Argument(metavar="ID")], as_json: JsonFlag = False

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     port: int = 8000
     base_url: str | None = None
     timezone: str = "America/Mexico_City"
+    reminder_hour: int = Field(default=9, ge=0, le=23)
     language: str = "es"
     secret_key: str = DEV_SECRET
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from config.catalogues import Catalogues, load_catalogues
 from config.settings import Settings
+from engine.business_time import BusinessTime
 from engine.clock import Clock, system_clock
 from engine.registry import WorkflowRegistry
 from engine.service import Engine
@@ -46,5 +47,12 @@ def build_runtime(
     catalogues = load_catalogues()
     registry = WorkflowRegistry(catalogues, settings.workflow_dir or WORKFLOW_DIR)
     registry.sync(db, clock)
-    engine = Engine(db, registry, catalogues, clock=clock, language="en")
+    engine = Engine(
+        db,
+        registry,
+        catalogues,
+        clock=clock,
+        language="en",
+        business_time=BusinessTime(settings.timezone, settings.reminder_hour),
+    )
     return Runtime(settings, db, catalogues, registry, engine)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from config.catalogues import Catalogues
 from engine.actor import Actor
+from engine.business_time import BusinessTime
 from engine.clock import Clock, system_clock
 from engine.compiler import Candidate, CompiledWorkflow, Subject
 from engine.errors import GuardFailed, InvalidData, NotAllowed, NotFound, VersionConflict
@@ -27,8 +28,10 @@ from engine.events import (
     RequestUpdated,
 )
 from engine.registry import WorkflowRegistry
-from engine.views import Availability, EmbView, HistoryEntry, RequestView
+from engine.timers import PlannedTimer, TimerPlanner
+from engine.views import Availability, EmbView, HistoryEntry, RequestView, TimelineEntry
 from storage import embs, hot_path, outbox, requests
+from storage import timers as timer_rows
 from storage.db import Database
 from storage.requests import HistoryRow, RequestRow
 from workflows.definition import TransitionDef
@@ -51,12 +54,16 @@ class Engine:
         clock: Clock = system_clock,
         listeners: Iterable[Listener] = (),
         language: str = "en",
+        business_time: BusinessTime | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
         self.catalogues = catalogues
         self.clock = clock
-        self.listeners: list[Listener] = list(listeners)
+        self.business_time = business_time or BusinessTime()
+        self.timers = TimerPlanner(self.business_time)
+        # timers are the engine's own plan; mail and the rest subscribe after it
+        self.listeners: list[Listener] = [self.timers, *listeners]
         self.after_commit: list[Callable[[], None]] = []  # e.g. wake the mail dispatcher
         self.language = language
 
@@ -360,6 +367,38 @@ class Engine:
             )
         self._committed()
         return view
+
+    def timeline(self, request_id: int) -> list[TimelineEntry]:
+        """Every future reminder, escalation and automatic transition of a request as it stands
+        now: the armed ones, and those of later stages whose dates are already known."""
+        now = self.clock()
+        with self.db.read() as conn:
+            row = requests.get(conn, request_id)
+            if row is None:
+                raise NotFound(f"no request {request_id}")
+            wf = self.registry.get(conn, row.programme, row.workflow_version)
+            definition = wf.definition
+            by_id = {t.id: t for t in definition.timers}
+            planned = [
+                PlannedTimer(by_id[r.name], r.occurrence, r.due_at, "armed")
+                for r in timer_rows.for_request(conn, request_id, statuses=("pending",))
+                if r.name in by_id
+            ]
+        planned.extend(self.timers.projected(definition, row.state, row.data, now))
+        planned.sort(key=lambda p: (p.due_at, p.timer.id, p.occurrence))
+        return [
+            TimelineEntry(
+                due_at=self.business_time.localize(p.due_at),
+                kind=p.timer.kind,
+                what=p.timer.fire or (p.timer.notify[0].template if p.timer.notify else ""),
+                recipients=tuple(dict.fromkeys(r for n in p.timer.notify for r in n.to)),
+                timer=p.timer.id,
+                label=p.timer.label.get(self.language),
+                occurrence=p.occurrence,
+                status=p.status,
+            )
+            for p in planned
+        ]
 
     def get(self, request_id: int) -> RequestView:
         with self.db.read() as conn:

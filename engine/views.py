@@ -100,3 +100,27 @@ class EmbView:
             "language": self.language,
             "email": self.email,
         }
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    due_at: datetime  # local business time, with its offset
+    kind: str  # reminder | escalation | transition
+    what: str  # the template, or the trigger a deadline fires
+    recipients: tuple[str, ...]  # recipient roles
+    timer: str
+    label: str
+    occurrence: int
+    status: str  # armed | projected
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "due_at": self.due_at.isoformat(),
+            "kind": self.kind,
+            "what": self.what,
+            "recipients": list(self.recipients),
+            "timer": self.timer,
+            "label": self.label,
+            "occurrence": self.occurrence,
+            "status": self.status,
+        }

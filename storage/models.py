@@ -184,6 +184,29 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class Timer(SQLModel, table=True):
+    """A reminder, escalation or automatic transition due at a moment, as a row (never a
+    pickled job): armed and cancelled in the transaction of the transition that causes it,
+    claimed atomically by a sweep, and fired once."""
+
+    __tablename__ = "timer"
+    __table_args__ = (sa.Index("ix_timer_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # request:timer:arming history id:occurrence
+    request_id: int = Field(foreign_key="request.id", index=True)
+    name: str = Field(max_length=80)  # the timer's id in the workflow
+    kind: str = Field(max_length=20)  # reminder | escalation | transition
+    occurrence: int = Field(default=0)  # repeat number / escalation level
+    armed_in: str = Field(max_length=80)  # the state the request was in when it was armed
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="pending", max_length=20)  # pending|claimed|fired|skipped|cancelled
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    leased_by: str | None = Field(default=None, max_length=80)
+    fired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
 metadata = SQLModel.metadata
 emb_table: sa.Table = Emb.__table__  # type: ignore[attr-defined]
 partner_table: sa.Table = Partner.__table__  # type: ignore[attr-defined]
@@ -194,3 +217,4 @@ history_table: sa.Table = History.__table__  # type: ignore[attr-defined]
 user_table: sa.Table = User.__table__  # type: ignore[attr-defined]
 api_token_table: sa.Table = ApiToken.__table__  # type: ignore[attr-defined]
 outbox_table: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
+timer_table: sa.Table = Timer.__table__  # type: ignore[attr-defined]

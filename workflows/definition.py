@@ -86,6 +86,32 @@ class ChangeRule:
     line: int = 0
 
 
+TIMER_KINDS = ("reminder", "escalation", "transition")
+
+
+@dataclass(frozen=True)
+class TimerDef:
+    """A deadline or reminder, live while the request is in one of `states`.
+
+    Due `days` after entering those states (`anchor_field` None), or `days` from a date field
+    (negative: before it). Reminders and escalations send `notify`; a `transition` timer fires
+    `fire` as the system (an interrupting deadline: the request moves, other timers of the
+    states it leaves are cancelled)."""
+
+    id: str
+    label: Label
+    kind: str
+    states: tuple[str, ...]
+    days: int
+    anchor_field: str | None = None
+    working_days: bool = False
+    notify: tuple[NotifyDef, ...] = ()
+    fire: str | None = None
+    repeat_every: int = 0
+    repeat_times: int = 1
+    line: int = 0
+
+
 @dataclass(frozen=True)
 class StateDef:
     name: str
@@ -133,6 +159,7 @@ class WorkflowDefinition:
     states: Mapping[str, StateDef]
     transitions: tuple[TransitionDef, ...]
     on_change: tuple[ChangeRule, ...] = ()
+    timers: tuple[TimerDef, ...] = ()
     source: str = field(repr=False, default="")
     checksum: str = ""
     path: str = ""

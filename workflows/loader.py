@@ -26,11 +26,13 @@ from workflows.definition import (
     PREVIOUS,
     RECIPIENT_ROLES,
     ROLES,
+    TIMER_KINDS,
     ChangeRule,
     FieldDef,
     GuardRef,
     NotifyDef,
     StateDef,
+    TimerDef,
     TransitionDef,
     WorkflowDefinition,
 )
@@ -52,6 +54,19 @@ TOP_KEYS = {
     "transitions",
     "description",
     "on_change",
+    "timers",
+}
+TIMER_KEYS = {
+    "id",
+    "label",
+    "kind",
+    "states",
+    "at",
+    "working_days",
+    "notify",
+    "fire",
+    "repeat",
+    "description",
 }
 STATE_KEYS = {"label", "final", "hold", "actors", "collects", "description", "notify"}
 TRANSITION_KEYS = {
@@ -250,6 +265,7 @@ class _Builder:
             self.p.at(("initial",), f"unknown state '{initial}' as initial state")
         transitions = self._transitions(states, fields)
         on_change = self._on_change(states, fields)
+        timers = self._timers(states, fields, transitions)
         if not isinstance(initial, str) or initial not in states:
             return None
         definition = WorkflowDefinition(
@@ -260,6 +276,7 @@ class _Builder:
             states=MappingProxyType(states),
             transitions=tuple(transitions),
             on_change=on_change,
+            timers=timers,
             source=text,
             checksum=checksum(text),
             path=path,
@@ -602,6 +619,134 @@ class _Builder:
             notify = self._notify(item.get("notify"), (*at, "notify"), fields)
             rules.append(ChangeRule(names, in_states, notify, line_of(self.p.root, at)))
         return tuple(rules)
+
+    def _timers(
+        self,
+        states: dict[str, StateDef],
+        fields: dict[str, FieldDef],
+        transitions: list[TransitionDef],
+    ) -> tuple[TimerDef, ...]:
+        raw = self.doc.get("timers")
+        if raw is None:
+            return ()
+        if not isinstance(raw, list):
+            self.p.at(("timers",), "'timers' must be a list")
+            return ()
+        out: list[TimerDef] = []
+        seen: set[str] = set()
+        for i, item in enumerate(raw):
+            at = ("timers", i)
+            if not isinstance(item, dict):
+                self.p.at(at, "a timer is a mapping {id, states, at, kind, …}")
+                continue
+            self._unknown_keys(item, TIMER_KEYS, at)
+            timer_id = item.get("id")
+            if not isinstance(timer_id, str) or not NAME_RE.match(timer_id):
+                self.p.at((*at, "id"), "a timer needs a snake_case 'id'")
+                continue
+            if timer_id in seen:
+                self.p.at((*at, "id"), f"timer id '{timer_id}' is used twice")
+            seen.add(timer_id)
+            label = self._label(item.get("label"), (*at, "label"))
+            kind = item.get("kind")
+            if kind not in TIMER_KINDS:
+                self.p.at((*at, "kind"), f"timer kind must be one of {', '.join(TIMER_KINDS)}")
+                continue
+            in_states = self._names(item.get("states"), (*at, "states"), "states")
+            if not in_states:
+                self.p.at(at, f"timer '{timer_id}' needs 'states' (where it is live)")
+            for name in in_states:
+                if name not in states:
+                    self.p.at((*at, "states"), f"unknown state '{name}' in timer '{timer_id}'")
+                elif states[name].final:
+                    self.p.at((*at, "states"), f"timer '{timer_id}' cannot live in final '{name}'")
+            anchor, days = self._timer_at(item.get("at"), (*at, "at"), fields)
+            working = item.get("working_days", False)
+            if not isinstance(working, bool):
+                self.p.at((*at, "working_days"), "'working_days' is true or false")
+                working = False
+            notify = self._notify(item.get("notify"), (*at, "notify"), fields)
+            fire = item.get("fire")
+            if kind == "transition":
+                if not isinstance(fire, str):
+                    self.p.at(at, f"transition timer '{timer_id}' needs 'fire: <trigger>'")
+                else:
+                    for name in in_states:
+                        if not any(
+                            t.trigger == fire and name in t.sources and "system" in t.roles
+                            for t in transitions
+                        ):
+                            self.p.at(
+                                (*at, "fire"),
+                                f"timer '{timer_id}' fires '{fire}', which has no transition "
+                                f"from '{name}' open to the role 'system'",
+                            )
+                if notify:
+                    self.p.at((*at, "notify"), "a transition timer notifies through its trigger")
+            else:
+                if fire is not None:
+                    self.p.at((*at, "fire"), f"only a transition timer fires ('{kind}' notifies)")
+                if not notify:
+                    self.p.at(at, f"{kind} timer '{timer_id}' needs 'notify'")
+            every, times = self._repeat(item.get("repeat"), (*at, "repeat"), kind)
+            out.append(
+                TimerDef(
+                    id=timer_id,
+                    label=label or Label(timer_id, timer_id, timer_id),
+                    kind=kind,
+                    states=in_states,
+                    days=days,
+                    anchor_field=anchor,
+                    working_days=working,
+                    notify=notify,
+                    fire=fire if isinstance(fire, str) else None,
+                    repeat_every=every,
+                    repeat_times=times,
+                    line=line_of(self.p.root, at),
+                )
+            )
+        return tuple(out)
+
+    def _timer_at(
+        self, node: Any, where: tuple[Any, ...], fields: dict[str, FieldDef]
+    ) -> tuple[str | None, int]:
+        """`at: {entered: 14}` (days after entering its states) or `at: {field: F, days: -30}`."""
+        if isinstance(node, dict) and set(node) == {"entered"}:
+            days = node["entered"]
+            if isinstance(days, int) and not isinstance(days, bool) and days >= 0:
+                return None, days
+            self.p.at(where, "'entered' is a whole number of days ≥ 0")
+            return None, 0
+        if isinstance(node, dict) and "field" in node and set(node) <= {"field", "days"}:
+            name, days = node["field"], node.get("days", 0)
+            spec = fields.get(name) if isinstance(name, str) else None
+            if spec is None or spec.type != "date":
+                self.p.at(where, f"a timer can only hang on a date field, not '{name}'")
+            elif not isinstance(days, int) or isinstance(days, bool):
+                self.p.at(where, "'days' is a whole number (negative: before the date)")
+            else:
+                return name, days
+            return None, 0
+        self.p.at(where, "'at' is {entered: DAYS} or {field: DATE_FIELD, days: ±DAYS}")
+        return None, 0
+
+    def _repeat(self, node: Any, where: tuple[Any, ...], kind: str) -> tuple[int, int]:
+        """`repeat: {every: 7, times: 3}` — reminders only."""
+        if node is None:
+            return 0, 1
+        if kind != "reminder":
+            self.p.at(where, "only reminders repeat")
+            return 0, 1
+        if (
+            isinstance(node, dict)
+            and set(node) == {"every", "times"}
+            and all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in node.values()
+            )
+        ):
+            return int(node["every"]), int(node["times"])
+        self.p.at(where, "'repeat' is {every: DAYS ≥ 1, times: N ≥ 1}")
+        return 0, 1
 
     def _due(
         self, node: Any, where: tuple[Any, ...], fields: dict[str, FieldDef]

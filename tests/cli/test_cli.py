@@ -301,3 +301,15 @@ def test_the_installed_console_script_keeps_the_exit_codes(cli_env: dict[str, st
     )
     assert missing.returncode == 1
     assert json.loads(missing.stdout)["error"]["code"] == "not_found"
+
+
+def test_timeline_prints_each_future_timer_with_its_local_due_time(
+    cicie: Run, new_request: Callable[[str], dict[str, Any]]
+) -> None:
+    request = new_request("internship")
+    timeline = ok_json(cicie("request", "timeline", request["id"], "--json"))
+    assert [t["kind"] for t in timeline] == ["reminder"] * 3
+    for entry in timeline:
+        assert {"due_at", "kind", "what", "recipients"} <= entry.keys()
+        assert re.search(r"T09:00:00-0[56]:00$", entry["due_at"]), entry["due_at"]
+        assert entry["recipients"] == ["coordinator"]

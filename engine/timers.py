@@ -1,0 +1,188 @@
+"""Timers as rows: armed, cancelled and moved in the transaction of the change that causes them.
+
+A timer is live while its request is in one of its `states`: entering that set arms it (one
+row per occurrence), leaving the set cancels what is still pending, and changing the date field
+it hangs on moves its pending rows. Nothing here sends or fires: a sweep claims due rows later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.business_time import BusinessTime
+from engine.events import DomainEvent, RequestAdvanced, RequestCreated, RequestUpdated
+from storage import timers
+from storage.timers import TimerRow
+from workflows.definition import TimerDef, WorkflowDefinition
+
+
+@dataclass(frozen=True)
+class PlannedTimer:
+    """One occurrence of a timer with its due moment (for the timeline)."""
+
+    timer: TimerDef
+    occurrence: int
+    due_at: datetime
+    status: str  # armed | projected
+
+
+def _as_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+class TimerPlanner:
+    """The engine's in-transaction listener for timers."""
+
+    def __init__(self, business_time: BusinessTime) -> None:
+        self.time = business_time
+
+    # ------------------------------------------------------------------ due moments
+    def due(
+        self, timer: TimerDef, occurrence: int, data: dict[str, Any], entered_at: datetime
+    ) -> datetime | None:
+        """When this occurrence is due, or None when its date field is not set."""
+        extra = occurrence * timer.repeat_every
+        if timer.anchor_field is None:
+            if timer.days == 0 and extra == 0:
+                return entered_at
+            start = self.time.local_date(entered_at)
+        else:
+            anchor = _as_date(data.get(timer.anchor_field))
+            if anchor is None:
+                return None
+            start = anchor
+        day = self.time.add_days(start, timer.days, working=timer.working_days)
+        return self.time.at_hour(day + timedelta(days=extra))
+
+    def occurrences(
+        self, timer: TimerDef, data: dict[str, Any], entered_at: datetime
+    ) -> list[tuple[int, datetime]]:
+        out = []
+        for n in range(timer.repeat_times):
+            when = self.due(timer, n, data, entered_at)
+            if when is not None:
+                out.append((n, when))
+        return out
+
+    # ------------------------------------------------------------------ listener
+    def __call__(self, conn: sa.Connection, event: DomainEvent) -> None:
+        definition = event.definition
+        if not definition.timers:
+            return
+        request = event.request
+        if isinstance(event, RequestCreated):
+            self._arm_entering(conn, event, definition, previous=None)
+        elif isinstance(event, RequestAdvanced):
+            if event.from_state != request.state:
+                self._cancel_left(conn, event, definition)
+                self._arm_entering(conn, event, definition, previous=event.from_state)
+            if event.changes:  # dates the step itself set or moved
+                self._follow_dates(conn, event, definition)
+        elif isinstance(event, RequestUpdated):
+            self._follow_dates(conn, event, definition)
+
+    def _arm_entering(
+        self,
+        conn: sa.Connection,
+        event: RequestCreated | RequestAdvanced,
+        definition: WorkflowDefinition,
+        previous: str | None,
+    ) -> None:
+        request = event.request
+        rows = []
+        for timer in definition.timers:
+            if request.state not in timer.states or previous in timer.states:
+                continue
+            rows.extend(self._rows(timer, request.id, request.state, request.data, event))
+        timers.arm(conn, rows)
+
+    def _rows(
+        self,
+        timer: TimerDef,
+        request_id: int,
+        state: str,
+        data: dict[str, Any],
+        event: DomainEvent,
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "key": f"{request_id}:{timer.id}:{event.history_id}:{n}",
+                "request_id": request_id,
+                "name": timer.id,
+                "kind": timer.kind,
+                "occurrence": n,
+                "armed_in": state,
+                "due_at": when,
+                "status": "pending",
+                "created_at": event.at,
+            }
+            for n, when in self.occurrences(timer, data, event.at)
+        ]
+
+    def _cancel_left(
+        self, conn: sa.Connection, event: RequestAdvanced, definition: WorkflowDefinition
+    ) -> None:
+        live = {t.id: t for t in definition.timers}
+        pending = timers.for_request(conn, event.request.id, statuses=("pending",))
+        gone = [
+            row.id
+            for row in pending
+            if row.name not in live or event.request.state not in live[row.name].states
+        ]
+        timers.cancel(
+            conn,
+            gone,
+            now=event.at,
+            why=f"request left for '{event.request.state}' ({event.trigger})",
+        )
+
+    def _follow_dates(
+        self,
+        conn: sa.Connection,
+        event: RequestUpdated | RequestAdvanced,
+        definition: WorkflowDefinition,
+    ) -> None:
+        """A moved date moves the pending timers hanging on it (a cleared one cancels them);
+        a date set for the first time arms the timers that were waiting for it."""
+        request = event.request
+        pending = timers.for_request(conn, request.id, statuses=("pending",))
+        by_name: dict[str, list[TimerRow]] = {}
+        for row in pending:
+            by_name.setdefault(row.name, []).append(row)
+        new_rows = []
+        for timer in definition.timers:
+            if timer.anchor_field not in event.changes or request.state not in timer.states:
+                continue
+            rows = by_name.get(timer.id, [])
+            old_value = event.changes[timer.anchor_field][0]
+            if not rows and old_value is None:
+                new_rows.extend(self._rows(timer, request.id, request.state, request.data, event))
+                continue
+            for row in rows:
+                when = self.due(timer, row.occurrence, request.data, row.due_at)
+                if when is None:
+                    timers.cancel(conn, [row.id], now=event.at, why="its date was cleared")
+                else:
+                    timers.move(conn, row.id, when)
+        timers.arm(conn, new_rows)
+
+    # ------------------------------------------------------------------ dry run
+    def projected(
+        self, definition: WorkflowDefinition, state: str, data: dict[str, Any], now: datetime
+    ) -> list[PlannedTimer]:
+        """Timers of states the request has not reached, whose dates are already known."""
+        out = []
+        for timer in definition.timers:
+            if state in timer.states or timer.anchor_field is None:
+                continue
+            for n, when in self.occurrences(timer, data, now):
+                if when > now:
+                    out.append(PlannedTimer(timer, n, when, "projected"))
+        return out
