@@ -7,7 +7,9 @@ import typer
 from cli.admin_cmd import db_app, demo_app, user_app
 from cli.mail_cmd import mail_app, outbox_app
 from cli.requests_cmd import emb_app, request_app
+from cli.results_cmd import results_app
 from cli.serve_cmd import serve
+from cli.worker_cmd import worker
 from cli.workflows_cmd import workflows_app
 
 app = typer.Typer(
@@ -25,7 +27,9 @@ app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(mail_app, name="mail")
+app.add_typer(results_app)
 app.command("serve")(serve)
+app.command("worker")(worker)
 
 
 def main() -> None:

@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from cli.background import Worker
 from cli.context import runtime
 from engine.accounts import Accounts, ensure_demo_users
 from engine.bootstrap import Runtime
 from engine.demo import load_demo
-from notifications.runner import MailService
 
 
 def serve(
@@ -45,5 +45,5 @@ def _serve(rt: Runtime, host: str | None, port: int | None, *, worker: bool) -> 
     from web.app import create_app  # only this command needs the web layer (and its import time)
 
     typer.echo(f"CICIE on http://{host}:{port}  (API docs: /docs, health: /healthz)")
-    services = [MailService(rt)] if worker else []
+    services = [Worker(rt)] if worker else []
     uvicorn.run(create_app(rt, services=services), host=host, port=port, log_level="info")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from engine.actor import Actor
 from engine.views import RequestView
-from workflows.definition import TransitionDef, WorkflowDefinition
+from workflows.definition import TimerDef, TransitionDef, WorkflowDefinition
 
 
 @dataclass(frozen=True)
@@ -56,5 +56,17 @@ class RequestUpdated:
     comment: str | None = None
 
 
-DomainEvent = RequestCreated | RequestAdvanced | RequestUpdated
+@dataclass(frozen=True)
+class TimerFired:
+    """A reminder or escalation fell due: its messages are queued with this event."""
+
+    request: RequestView
+    definition: WorkflowDefinition
+    timer: TimerDef
+    history_id: int
+    at: datetime
+    due_at: datetime
+
+
+DomainEvent = RequestCreated | RequestAdvanced | RequestUpdated | TimerFired
 Listener = Callable[[sa.Connection, DomainEvent], None]

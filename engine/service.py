@@ -10,6 +10,7 @@ in-transaction listeners (mail, reminders) → commit.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -183,7 +184,7 @@ class Engine:
                 now,
             )
             self._publish(conn, RequestCreated(view, definition, history_id, actor, now, comment))
-        self._committed()
+        self.committed()
         return view
 
     def advance(
@@ -197,85 +198,108 @@ class Engine:
         comment: str | None = None,
     ) -> RequestView:
         with self.db.transaction() as conn:
-            row = hot_path.lock_request(conn, request_id)
-            if row is None:
-                raise NotFound(f"no request {request_id}")
-            if expected_version is not None and row.version != expected_version:
-                raise VersionConflict(
-                    f"request {request_id} changed since you read it (you had version "
-                    f"{expected_version}, it is now {row.version}); reload and try again",
-                    {"expected": expected_version, "actual": row.version},
-                )
-            wf = self.registry.get(conn, row.programme, row.workflow_version)
-            candidates = self._candidates(wf, row, trigger, actor)
-            collectable = set(wf.definition.states[row.state].collects)
-            for cand in candidates:
-                collectable.update(cand.transition.collects)
-            clean = self._validated_patch(wf, data or {}, tuple(collectable))
-            merged, changes = _merge(row.data, clean)
-            subject = Subject(state=row.state, held_from=row.held_from)
-            failures: list[dict[str, str]] = []
-            facts = RequestFacts(row.id, row.programme, row.state, row.emb_code)
-            for cand in candidates:
-                if cand.needs_held_from is not None and cand.needs_held_from != row.held_from:
-                    continue
-                reasons = self._check(cand.transition, merged, facts)
-                subject.verdicts[cand.key] = not reasons
-                failures.extend(reasons)
-            if not wf.fire(subject, trigger):
-                raise GuardFailed(_guard_message(trigger, failures), failures)
-            chosen = next(c for c in candidates if subject.verdicts.get(c.key))
-            new_state = subject.state
-            hold = wf.definition.hold_state()
-            held_from = row.state if new_state == hold and row.state != hold else None
-            now = self.clock()
-            history_id = hot_path.record_transition(
+            view = self.advance_in(
                 conn,
-                request_id=row.id,
-                expected_version=row.version,
-                state=new_state,
-                held_from=held_from,
-                data=merged if changes else None,
-                now=now,
-                actor_role=actor.role,
-                actor_name=actor.name,
-                trigger=trigger,
-                from_state=row.state,
+                request_id,
+                trigger,
+                actor,
+                data=data,
+                expected_version=expected_version,
                 comment=comment,
-                changes=changes or None,
             )
-            if history_id is None:  # pragma: no cover - the row lock makes this unreachable
-                raise VersionConflict(f"request {request_id} changed during the transition")
-            view = self._view_of(
-                wf,
-                row.id,
-                row.programme,
-                row.emb_code,
-                row.title,
-                new_state,
-                held_from,
-                merged,
-                row.version + 1,
-                row.created_at,
-                now,
+        self.committed()
+        return view
+
+    def advance_in(
+        self,
+        conn: sa.Connection,
+        request_id: int,
+        trigger: str,
+        actor: Actor,
+        *,
+        data: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+        comment: str | None = None,
+    ) -> RequestView:
+        """`advance` inside the caller's transaction (the timer sweep fires deadlines so)."""
+        row = hot_path.lock_request(conn, request_id)
+        if row is None:
+            raise NotFound(f"no request {request_id}")
+        if expected_version is not None and row.version != expected_version:
+            raise VersionConflict(
+                f"request {request_id} changed since you read it (you had version "
+                f"{expected_version}, it is now {row.version}); reload and try again",
+                {"expected": expected_version, "actual": row.version},
             )
-            if self.listeners:
-                self._publish(
-                    conn,
-                    RequestAdvanced(
-                        view,
-                        wf.definition,
-                        row.state,
-                        trigger,
-                        chosen.transition,
-                        history_id,
-                        actor,
-                        now,
-                        changes,
-                        comment,
-                    ),
-                )
-        self._committed()
+        wf = self.registry.get(conn, row.programme, row.workflow_version)
+        candidates = self._candidates(wf, row, trigger, actor)
+        collectable = set(wf.definition.states[row.state].collects)
+        for cand in candidates:
+            collectable.update(cand.transition.collects)
+        clean = self._validated_patch(wf, data or {}, tuple(collectable))
+        merged, changes = _merge(row.data, clean)
+        subject = Subject(state=row.state, held_from=row.held_from)
+        failures: list[dict[str, str]] = []
+        facts = RequestFacts(row.id, row.programme, row.state, row.emb_code)
+        for cand in candidates:
+            if cand.needs_held_from is not None and cand.needs_held_from != row.held_from:
+                continue
+            reasons = self._check(cand.transition, merged, facts)
+            subject.verdicts[cand.key] = not reasons
+            failures.extend(reasons)
+        if not wf.fire(subject, trigger):
+            raise GuardFailed(_guard_message(trigger, failures), failures)
+        chosen = next(c for c in candidates if subject.verdicts.get(c.key))
+        new_state = subject.state
+        hold = wf.definition.hold_state()
+        held_from = row.state if new_state == hold and row.state != hold else None
+        now = self.clock()
+        history_id = hot_path.record_transition(
+            conn,
+            request_id=row.id,
+            expected_version=row.version,
+            state=new_state,
+            held_from=held_from,
+            data=merged if changes else None,
+            now=now,
+            actor_role=actor.role,
+            actor_name=actor.name,
+            trigger=trigger,
+            from_state=row.state,
+            comment=comment,
+            changes=changes or None,
+        )
+        if history_id is None:  # pragma: no cover - the row lock makes this unreachable
+            raise VersionConflict(f"request {request_id} changed during the transition")
+        view = self._view_of(
+            wf,
+            row.id,
+            row.programme,
+            row.emb_code,
+            row.title,
+            new_state,
+            held_from,
+            merged,
+            row.version + 1,
+            row.created_at,
+            now,
+        )
+        if self.listeners:
+            self._publish(
+                conn,
+                RequestAdvanced(
+                    view,
+                    wf.definition,
+                    row.state,
+                    trigger,
+                    chosen.transition,
+                    history_id,
+                    actor,
+                    now,
+                    changes,
+                    comment,
+                ),
+            )
         return view
 
     def update(
@@ -365,7 +389,7 @@ class Engine:
                 conn,
                 RequestUpdated(view, definition, history_id, actor, now, changes, comment),
             )
-        self._committed()
+        self.committed()
         return view
 
     def timeline(self, request_id: int) -> list[TimelineEntry]:
@@ -497,7 +521,8 @@ class Engine:
             return self.registry.get(conn, view.programme, view.workflow_version)
 
     # ------------------------------------------------------------------ internals
-    def _committed(self) -> None:
+    def committed(self) -> None:
+        """Run the after-commit hooks (e.g. wake the mail dispatcher)."""
         for hook in self.after_commit:
             hook()
 
@@ -604,6 +629,25 @@ class Engine:
                 reasons.extend(f["reason"] for f in failed)
             out.append(Availability(trig, label, allowed, () if allowed else tuple(reasons)))
         return out
+
+    def view_of_row(
+        self, conn: sa.Connection, row: RequestRow, *, version: int, updated_at: datetime
+    ) -> RequestView:
+        """A request's view after a change written by hand (the sweep's history rows)."""
+        wf = self.registry.get(conn, row.programme, row.workflow_version)
+        return self._view_of(
+            wf,
+            row.id,
+            row.programme,
+            row.emb_code,
+            row.title,
+            row.state,
+            row.held_from,
+            row.data,
+            version,
+            row.created_at,
+            updated_at,
+        )
 
     def _view(self, conn: sa.Connection, row: RequestRow) -> RequestView:
         wf = self.registry.cached(row.programme, row.workflow_version) or self.registry.get(

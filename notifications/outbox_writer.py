@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from config.settings import Settings
-from engine.events import DomainEvent, RequestCreated, RequestUpdated
+from engine.events import DomainEvent, RequestCreated, RequestUpdated, TimerFired
 from engine.views import RequestView
 from notifications.ics import invitation
 from notifications.recipient import Recipient
@@ -44,7 +44,7 @@ class OutboxWriter:
             return
         request = event.request
         emb = embs.by_code(conn, request.emb) if request.emb else None
-        comment = event.comment
+        comment = None if isinstance(event, TimerFired) else event.comment
         for note in notes:
             due = _due_date(request.data, note)
             for recipient in self.resolver.resolve(note.to, request, emb):
@@ -55,6 +55,8 @@ class OutboxWriter:
         states = event.definition.states
         if isinstance(event, RequestCreated):
             return list(states[event.request.state].notify)
+        if isinstance(event, TimerFired):
+            return list(event.timer.notify)
         if isinstance(event, RequestUpdated):
             return [
                 note
@@ -88,6 +90,9 @@ class OutboxWriter:
         context["comment"] = comment
         if isinstance(event, RequestUpdated):
             context["changes"] = event.changes
+        if isinstance(event, TimerFired):
+            label = event.timer.label
+            context["what"] = {"es": label.es, "en": label.en, "fr": label.fr}
         rendered = self.renderer.render(note.template, recipient, context)
         attachments = []
         if "ics" in note.attach:

@@ -103,7 +103,7 @@ class InvalidHistory(CicieError):
 
     def __init__(self, path: str, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.line, p.message))
-        text = "\n".join(f"{path}:{p}" for p in self.problems)
+        text = "\n".join(f"{path}:{p.line}: {p.message}" for p in self.problems)
         super().__init__(
             f"{len(self.problems)} problem(s) in history file:\n{text}",
             [{"path": path, "line": p.line, "message": p.message} for p in self.problems],

@@ -75,3 +75,71 @@ def move(conn: sa.Connection, timer_id: int, due_at: datetime) -> None:
     conn.execute(
         T.update().where(T.c.id == timer_id, T.c.status == "pending").values(due_at=due_at)
     )
+
+
+@dataclass(frozen=True)
+class ClaimedTimer:
+    id: int
+    request_id: int
+    name: str
+    kind: str
+    occurrence: int
+    due_at: datetime
+
+
+_CLAIM_SQLITE = sa.text(
+    "UPDATE timer SET status = 'claimed', lease_until = :lease, leased_by = :worker "
+    "WHERE id IN (SELECT id FROM timer WHERE (status = 'pending' AND due_at <= :now) "
+    "OR (status = 'claimed' AND lease_until < :now) ORDER BY due_at, id LIMIT :limit) "
+    "RETURNING id, request_id, name, kind, occurrence, due_at"
+)
+_CLAIM_POSTGRES = sa.text(
+    "WITH due AS (SELECT id FROM timer WHERE (status = 'pending' AND due_at <= :now) "
+    "OR (status = 'claimed' AND lease_until < :now) ORDER BY due_at, id LIMIT :limit "
+    "FOR UPDATE SKIP LOCKED) "
+    "UPDATE timer t SET status = 'claimed', lease_until = :lease, leased_by = :worker "
+    "FROM due WHERE t.id = due.id "
+    "RETURNING t.id, t.request_id, t.name, t.kind, t.occurrence, t.due_at"
+)
+
+
+def claim_due(
+    conn: sa.Connection, *, now: datetime, worker: str, lease_until: datetime, limit: int
+) -> list[ClaimedTimer]:
+    """Atomically take up to `limit` due timers (and ones whose claimer's lease ran out).
+
+    One statement, so two workers never take the same row: on SQLite inside the caller's
+    BEGIN IMMEDIATE, on PostgreSQL with FOR UPDATE SKIP LOCKED. Times are bound through the
+    column type, so both dialects compare stored values with the same representation."""
+    postgres = conn.dialect.name == "postgresql"
+    stmt = (
+        (_CLAIM_POSTGRES if postgres else _CLAIM_SQLITE)
+        .bindparams(
+            sa.bindparam("now", type_=T.c.due_at.type),
+            sa.bindparam("lease", type_=T.c.due_at.type),
+        )
+        .columns(
+            sa.column("id", sa.Integer),
+            sa.column("request_id", sa.Integer),
+            sa.column("name", sa.String),
+            sa.column("kind", sa.String),
+            sa.column("occurrence", sa.Integer),
+            sa.column("due_at", T.c.due_at.type),
+        )
+    )
+    rows = conn.execute(stmt, {"now": now, "lease": lease_until, "worker": worker, "limit": limit})
+    claimed = [ClaimedTimer(*r) for r in rows]
+    claimed.sort(key=lambda c: (c.due_at, c.id))  # RETURNING order is not guaranteed
+    return claimed
+
+
+def finish(
+    conn: sa.Connection, timer_id: int, *, worker: str, status: str, now: datetime, outcome: str
+) -> bool:
+    """Record what became of a claimed timer; False when this worker no longer holds it."""
+    result = conn.execute(
+        T.update()
+        .where(T.c.id == timer_id, T.c.status == "claimed", T.c.leased_by == worker)
+        .values(status=status, fired_at=now, outcome=outcome, lease_until=None)
+    )
+    return result.rowcount == 1

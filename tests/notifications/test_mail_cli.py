@@ -122,3 +122,42 @@ def test_mail_preview_renders_without_sending(
     unknown = cicie("mail", "preview", "no_such_template", "--json")
     assert unknown.exit_code == 1
     assert json.loads(unknown.stdout)["error"]["code"] == "template_error"
+
+
+def test_worker_once_at_a_given_moment_fires_the_deadline_and_delivers(
+    cicie: Any, smtp_server: SmtpServer
+) -> None:
+    request_id = _accepted_internship(cicie)
+    steps = example_steps("internship")
+    for step in steps[1:]:
+        if step["trigger"] == "submit_report":
+            break
+        _json(
+            cicie(
+                "request",
+                "advance",
+                request_id,
+                step["trigger"],
+                "--data",
+                json.dumps(step["data"]),
+                "--as",
+                step["as"],
+                "--json",
+            )
+        )
+    shown = _json(cicie("request", "show", request_id, "--json"))
+    assert shown["state"] == "final_report"
+    timeline = _json(cicie("request", "timeline", request_id, "--json"))
+    deadline = next(t for t in timeline if t["what"] == "mark_overdue")
+    late = deadline["due_at"].replace("T09:00:00", "T09:30:00")
+    done = _json(cicie("worker", "--once", "--now", late, "--json"))
+    assert done["timers"]["transitions"] == 1
+    assert done["timers"]["skipped"] == 1  # the 7-days-before reminder, a week late
+    assert done["mail"]["dead"] == 0
+    assert _json(cicie("request", "show", request_id, "--json"))["state"] == "report_overdue"
+    again = _json(cicie("worker", "--once", "--now", late, "--json"))
+    assert again["timers"]["escalations"] == 1
+    assert _json(cicie("worker", "--once", "--now", late, "--json"))["timers"]["fired"] == []
+    bad = cicie("worker", "--once", "--now", "tomorrow", "--json")
+    assert bad.exit_code == 1
+    assert json.loads(bad.stdout)["error"]["code"] == "invalid_data"

@@ -1,11 +1,12 @@
-"""Mail delivery inside a long-running process (`cicie serve`, later `cicie worker`).
+"""The worker inside a long-running process (`cicie worker`, and `cicie serve`).
 
-APScheduler 3.11's AsyncIOScheduler with its in-memory job store is only the clock: an interval
-job runs one dispatcher pass (`coalesce=True`, `max_instances=1`), and a committed transition
-moves the next run to "now" so partners hear of it within a moment, not an interval later.
-The queue itself is the outbox table, so nothing is lost when the process stops. With no SMTP
-relay configured, an aiosmtpd catcher on loopback receives the mail (stored under
-`$CICIE_HOME/mail`), so the real delivery path always runs.
+APScheduler 3.11's AsyncIOScheduler with its in-memory job store is only the clock: one
+interval job sweeps due timers, another runs a mail dispatcher pass (`coalesce=True`,
+`max_instances=1`), and a committed change moves the next dispatch to "now" so partners hear
+of it within a moment. The queues themselves are tables (timers, outbox), so nothing is lost
+when the process stops, and several workers may run at once. With no SMTP relay configured,
+an aiosmtpd catcher on loopback receives the mail (under `$CICIE_HOME/mail`), so the real
+delivery path always runs.
 """
 
 from __future__ import annotations
@@ -19,18 +20,31 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from engine.bootstrap import Runtime
+from engine.sweep import TimerSweep
 from notifications.catcher import MailCatcher
 from notifications.dispatcher import Dispatcher
 from notifications.smtp import SmtpConfig
 
 log = logging.getLogger(__name__)
+
+
+def worker_name(role: str) -> str:
+    """Unique among running workers: it owns the leases it takes."""
+    return f"{socket.gethostname()}:{os.getpid()}:{role}"
+
+
 JOB_ID = "outbox-dispatch"
+SWEEP_ID = "timer-sweep"
 
 
-class MailService:
-    def __init__(self, runtime: Runtime, *, interval: float = 10.0) -> None:
+class Worker:
+    def __init__(
+        self, runtime: Runtime, *, interval: float = 10.0, sweep_interval: float = 30.0
+    ) -> None:
         self.runtime = runtime
         self.interval = interval
+        self.sweep_interval = sweep_interval
+        self.sweep = TimerSweep(runtime.engine, worker=worker_name("worker"))
         self.catcher: MailCatcher | None = None
         self.dispatcher: Dispatcher | None = None
         self.scheduler: AsyncIOScheduler | None = None
@@ -47,7 +61,7 @@ class MailService:
             self.runtime.db,
             SmtpConfig.from_settings(settings, catcher_port=catcher_port),
             clock=self.runtime.engine.clock,
-            worker=f"{socket.gethostname()}:{os.getpid()}:serve",
+            worker=worker_name("mail"),
             connections=settings.smtp_connections,
             max_attempts=settings.mail_max_attempts,
             lease_seconds=settings.outbox_lease_seconds,
@@ -59,6 +73,16 @@ class MailService:
             "interval",
             seconds=self.interval,
             id=JOB_ID,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.add_job(
+            self._sweep,
+            "interval",
+            seconds=self.sweep_interval,
+            id=SWEEP_ID,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
@@ -78,6 +102,15 @@ class MailService:
             log.info(
                 "mail: %s sent, %s retrying, %s dead", report.sent, report.retrying, report.dead
             )
+
+    async def _sweep(self) -> None:
+        try:
+            report = await asyncio.to_thread(self.sweep.run_once)
+        except Exception:  # a pass must never kill the schedule; the next one retries
+            log.exception("timer sweep failed")
+            return
+        if report.fired or report.skipped:
+            log.info("timers: %s", report.to_dict())
 
     def nudge(self) -> None:
         """Run a pass now (called after a commit, possibly from a worker thread)."""

@@ -1,0 +1,100 @@
+"""`cicie worker`: fire due timers and deliver mail — forever, or once (`--once`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from cli.background import Worker, worker_name
+from cli.output import domain_errors, emit
+from engine.bootstrap import Runtime, build_runtime
+from engine.clock import ManualClock, system_clock
+from engine.errors import InvalidData
+from engine.sweep import TimerSweep
+from notifications.dispatcher import Dispatcher
+from notifications.smtp import SmtpConfig
+from notifications.wiring import install_mail
+
+
+@contextmanager
+def _runtime(now: str | None) -> Iterator[Runtime]:
+    clock = system_clock
+    if now is not None:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError:
+            raise InvalidData(
+                f"--now '{now}' is not an ISO-8601 date-time",
+                [{"field": "now", "message": "expected e.g. 2026-12-01T09:00:00-06:00"}],
+            ) from None
+        if moment.tzinfo is None:
+            raise InvalidData(
+                "--now needs a UTC offset", [{"field": "now", "message": "add e.g. -06:00"}]
+            )
+        clock = ManualClock(moment)
+    rt = build_runtime(clock=clock)
+    install_mail(rt)
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="One sweep of timers and mail, then exit.")
+    ] = False,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Act as if it were this ISO-8601 moment.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was done as JSON.")] = False,
+) -> None:
+    """Fire due reminders, escalations and deadlines, and deliver the outbox."""
+    with domain_errors(as_json), _runtime(now) as rt:
+        if once:
+            timers = TimerSweep(rt.engine, worker=worker_name("once")).run_once()
+            mail = asyncio.run(_dispatch_once(rt))
+            emit(
+                {"timers": timers.to_dict(), "mail": mail},
+                as_json,
+                f"timers: {timers.to_dict()}\nmail: {mail}",
+            )
+            return
+        asyncio.run(_forever(rt))
+
+
+async def _dispatch_once(rt: Runtime) -> dict[str, int]:
+    settings = rt.settings
+    dispatcher = Dispatcher(
+        rt.db,
+        SmtpConfig.from_settings(settings),
+        clock=rt.engine.clock,
+        worker=worker_name("once-mail"),
+        connections=settings.smtp_connections,
+        max_attempts=settings.mail_max_attempts,
+        lease_seconds=settings.outbox_lease_seconds,
+    )
+    async with dispatcher:
+        report = await dispatcher.run_once()
+    return {"sent": report.sent, "retrying": report.retrying, "dead": report.dead}
+
+
+async def _forever(rt: Runtime) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    background = Worker(rt)
+    await background.start()
+    try:
+        await stop.wait()
+    finally:
+        await background.stop()
