@@ -392,7 +392,7 @@ def _keyed(
             seen_ids.add(explicit)
             keys = [explicit] if count == 1 else [f"{explicit}#{n}" for n in range(1, count + 1)]
         else:
-            what = "+".join(record.countries) if record.countries else _slug(record.title)
+            what = _slug(record.title) if record.title else "+".join(record.countries) or "-"
             base = f"{record.programme}:{record.year}:{what}"
             keys = []
             for _ in range(count):

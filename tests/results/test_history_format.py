@@ -75,7 +75,7 @@ def test_unknown_country_names_are_reported_with_their_line_and_nothing_is_impor
         parse_history(text, path="sample.yaml")
     assert _problems(error) == [
         (8, "unknown country 'Narnia' in 'countries'"),
-        (22, "unknown country 'Mordor' in 'countries'"),
+        (21, "unknown country 'Mordor' in 'countries'"),
     ]
     assert error.value.code == "invalid_history"
     assert "sample.yaml:8: unknown country 'Narnia'" in error.value.message
@@ -122,7 +122,7 @@ def test_unknown_themes_are_refused_when_the_catalogue_is_given() -> None:
     text = YAML.replace("participants: 14", "participants: 14\n    themes: [no.such_theme]")
     with pytest.raises(InvalidHistory) as error:
         parse_history(text, path="sample.yaml", theme_ids={"electoral_cycle.voter_registry"})
-    assert _problems(error) == [(23, "unknown theme 'no.such_theme' (see config/catalogues)")]
+    assert _problems(error) == [(22, "unknown theme 'no.such_theme' (see config/catalogues)")]
 
 
 def test_invalid_yaml_is_reported_with_its_line() -> None:
