@@ -4,7 +4,7 @@ programme results (issue 6). Thin: parse, call `results`, present."""
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -44,13 +44,13 @@ TABLES = (
 )
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
 
 
-class FileFormat(str, Enum):
+class FileFormat(StrEnum):
     csv = "csv"
     xlsx = "xlsx"
 

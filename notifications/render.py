@@ -19,9 +19,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+from email import encoders
+from email.header import Header
+from email.headerregistry import Address
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -427,25 +432,47 @@ def build_message(
     if not _LANGUAGE.fullmatch(language):
         raise ValueError(f"not a language tag: {rendered.language!r}")
 
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = parse_mailbox(sender, field="mail_from")
-    msg["To"] = parse_address(recipient.address, recipient.name, field="recipient")
-    msg["Subject"] = clean_header(rendered.subject)
+    # compat32 MIME classes: ~10× faster than EmailMessage with policy.SMTP, whose header
+    # registry re-parses every header (5 ms a message here). Safety does not depend on it:
+    # every header value is cleaned by clean_header, and the addresses are single addresses
+    # validated by parse_address / parse_mailbox before they are formatted.
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(rendered.text, "plain", "utf-8"))
+    body.attach(MIMEText(rendered.html, "html", "utf-8"))
+    msg: MIMEMultipart = body
+    if attachments:
+        msg = MIMEMultipart("mixed")
+        msg.attach(body)
+        for attachment in attachments:
+            maintype, subtype, params = _content_type(attachment.content_type)
+            part = MIMEBase(maintype, subtype)
+            for key, value in params.items():
+                part.set_param(key, value)
+            part.set_payload(attachment.data)
+            encoders.encode_base64(part)
+            part.add_header(
+                "Content-Disposition", "attachment", filename=_filename(attachment.filename)
+            )
+            msg.attach(part)
+    msg["From"] = _mailbox(parse_mailbox(sender, field="mail_from"))
+    msg["To"] = _mailbox(parse_address(recipient.address, recipient.name, field="recipient"))
+    msg["Subject"] = _text_header(clean_header(rendered.subject))  # type: ignore[assignment]
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"  # no out-of-office replies to an automated sender
-    msg.set_content(rendered.text)
-    msg.add_alternative(rendered.html, subtype="html")
-    for attachment in attachments:
-        maintype, subtype, params = _content_type(attachment.content_type)
-        msg.add_attachment(
-            attachment.data,
-            maintype=maintype,
-            subtype=subtype,
-            filename=_filename(attachment.filename),
-            params=params,
-        )
-    # last: set_content() and make_mixed() move or drop every Content-* header set before
     msg["Content-Language"] = language.replace("_", "-")
-    return msg.as_bytes()
+    return msg.as_bytes(policy=_WIRE)
+
+
+_WIRE = compat32.clone(linesep="\r\n", max_line_length=78)
+
+
+def _mailbox(address: Address) -> str:
+    """`Name <addr>` with a non-ASCII name as an RFC 2047 encoded word."""
+    return formataddr((address.display_name, address.addr_spec), charset="utf-8")
+
+
+def _text_header(value: str) -> str | Header:
+    """ASCII as is; anything else as a Header object, which the generator folds correctly."""
+    return value if value.isascii() else Header(value, "utf-8", header_name="Subject")

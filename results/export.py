@@ -95,52 +95,78 @@ def results_tables(report: ResultsReport) -> dict[str, Table]:
             "Countries reached",
             ["code", "name", "continent", "workshops", "activities"],
             [
-                [c["code"], c["name"], c["continent"], by_workshop.get(c["code"], 0),
-                 c["activities"]]
+                [
+                    c["code"],
+                    c["name"],
+                    c["continent"],
+                    by_workshop.get(c["code"], 0),
+                    c["activities"],
+                ]
                 for c in reached
             ],
         ),
-        "courses": Table("Specialization courses", ACTIVITY_HEADER,
-                         _activity_rows(data["courses"])),
+        "courses": Table(
+            "Specialization courses", ACTIVITY_HEADER, _activity_rows(data["courses"])
+        ),
         "seminars": Table("Seminars", ACTIVITY_HEADER, _activity_rows(data["seminars"])),
         "planned": Table(
             "Planned activities",
             ["programme", "year", "title", "period", "start", "end", "candidates", "partners"],
             [
-                [a["programme"], a["year"], a["title"], a["period"], a["start"], a["end"],
-                 _cell(a["candidates"]), _cell(a["partners"])]
+                [
+                    a["programme"],
+                    a["year"],
+                    a["title"],
+                    a["period"],
+                    a["start"],
+                    a["end"],
+                    _cell(a["candidates"]),
+                    _cell(a["partners"]),
+                ]
                 for a in data["planned"]
             ],
         ),
         "activities": Table(
             "All activities (history format columns)",
             ["record", "source", *ACTIVITY_FIELDS],
-            [_history_row(a) for a in sorted(report.records, key=lambda a: (a.year, a.key))
-             if report.in_range(a.year)],
+            [
+                _history_row(a)
+                for a in sorted(report.records, key=lambda a: (a.year, a.key))
+                if report.in_range(a.year)
+            ],
         ),
         "themes": Table(
             "Most requested themes",
             ["theme", "label", "requests", "activities", "total"],
-            [[t["theme"], t["label"], t["requests"], t["activities"], t["total"]]
-             for t in data["themes"]],
+            [
+                [t["theme"], t["label"], t["requests"], t["activities"], t["total"]]
+                for t in data["themes"]
+            ],
         ),
         "requests": Table(
             f"Requests received in {data['requests']['year']} by programme and state",
             ["programme", "state", "requests"],
-            [[p, s, n] for p, states in data["requests"]["by_programme"].items()
-             for s, n in states.items()],
+            [
+                [p, s, n]
+                for p, states in data["requests"]["by_programme"].items()
+                for s, n in states.items()
+            ],
         ),
         "discrepancies": Table(
             "Stated figures that disagree with the listed entries",
             ["source", "where", "stated", "listed", "message"],
-            [[d["source"], d["where"], _cell(d["stated"]), _cell(d["listed"]), d["message"]]
-             for d in data["discrepancies"]],
+            [
+                [d["source"], d["where"], _cell(d["stated"]), _cell(d["listed"]), d["message"]]
+                for d in data["discrepancies"]
+            ],
         ),
         "readings": Table(
             "How ambiguous entries were read",
             ["source", "year", "as_printed", "counted_as", "reading"],
-            [[r["source"], r["year"], r["as_printed"], r["counted_as"], r["reading"]]
-             for r in data["readings"]],
+            [
+                [r["source"], r["year"], r["as_printed"], r["counted_as"], r["reading"]]
+                for r in data["readings"]
+            ],
         ),
     }
     return tables
@@ -266,7 +292,7 @@ def write_xlsx(path: Path, tables: dict[str, Table] | Sequence[tuple[str, Table]
 
     items = list(tables.items()) if isinstance(tables, dict) else list(tables)
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.active)
     for name, table in items:
         sheet = book.create_sheet(title=name[:31])
         sheet.append(table.header)

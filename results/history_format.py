@@ -308,7 +308,7 @@ class _Parser:
         explicit_id = self.text(e, "id")
         if explicit_id is not None and not _ID.match(explicit_id):
             self.problem(e.line_of("id"), f"'id' {explicit_id!r} must match {_ID.pattern}")
-        if programme in SERVES_A_COUNTRY and status == "held" and not served:
+        if programme in SERVES_A_COUNTRY and status == "held" and not e.raw.get("countries"):
             self.problem(e.line, f"a held {programme} entry must name its country")
         record_fields: dict[str, Any] = {
             "period": self.text(e, "period"),

@@ -292,9 +292,7 @@ def build_report(
         "courses": [activity_dict(a) for a in report.held("specialization_course")],
         "seminars": [activity_dict(a) for a in report.held("seminar")],
         "internships": [activity_dict(a) for a in report.held("internship")],
-        "technical_assistance": [
-            activity_dict(a) for a in report.held("technical_assistance")
-        ],
+        "technical_assistance": [activity_dict(a) for a in report.held("technical_assistance")],
         "activities_by_programme": {
             p: dict(sorted(Counter(str(a.year) for a in report.held(p)).items()))
             for p in PROGRAMMES
@@ -333,8 +331,7 @@ def _table(header: list[str], rows: Iterable[list[Any]]) -> list[str]:
     for n, row in enumerate(cells):
         lines.append(
             "  ".join(
-                c.ljust(w) if i == len(row) - 1 or not c.isdigit() else c.rjust(w)
-                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+                c.rjust(w) if c.isdigit() else c.ljust(w) for c, w in zip(row, widths, strict=True)
             ).rstrip()
         )
         if n == 0:
@@ -359,11 +356,16 @@ def render_text(report: ResultsReport) -> str:
     if span["from"] or span["to"]:
         title += f" ({span['from'] or '…'}–{span['to'] or '…'})"
     out = [title, ""]
-    rows = [[y, *(row.get(c, 0) for c in conts), w["year_totals"][y]] for y, row in w["by_year"].items()]
+    rows = [
+        [y, *(row.get(c, 0) for c in conts), w["year_totals"][y]] for y, row in w["by_year"].items()
+    ]
     rows.append(["Total", *(w["by_continent"][c] for c in conts), w["total"]])
     out += _table(["Year", *conts, "Total"], rows)
-    out += ["", f"{len(w['countries'])} countries reached by workshops: "
-            + ", ".join(f"{c['name']} ({c['activities']})" for c in w["by_country"])]
+    out += [
+        "",
+        f"{len(w['countries'])} countries reached by workshops: "
+        + ", ".join(f"{c['name']} ({c['activities']})" for c in w["by_country"]),
+    ]
     reached = data["countries_reached"]
     out += [f"{reached['total']} countries reached by all activities held."]
 
@@ -399,12 +401,15 @@ def render_text(report: ResultsReport) -> str:
     out += ["", f"Requests received in {req['year']}: {req['total']}"]
     for programme, states in req["by_programme"].items():
         out.append(f"  {programme}: " + ", ".join(f"{s} {n}" for s, n in states.items()))
-    out += ["", f"Discrepancies between stated figures and listed entries ({len(data['discrepancies'])})"]
+    out += [
+        "",
+        f"Discrepancies between stated figures and listed entries ({len(data['discrepancies'])})",
+    ]
     out += [f"  - [{d['source']}] {d['message']}" for d in data["discrepancies"]]
     if data["readings"]:
         out += ["", "How ambiguous entries were read"]
         out += [
-            f"  - [{r['source']}] {r['year']} \"{r['as_printed']}\" counted as "
+            f'  - [{r["source"]}] {r["year"]} "{r["as_printed"]}" counted as '
             f"{r['counted_as']}: {r['reading']}"
             for r in data["readings"]
         ]

@@ -167,23 +167,23 @@ def delete_activities(conn: sa.Connection, ids: list[int]) -> None:
 
 def requests_with_emb(conn: sa.Connection) -> list[RequestRow]:
     """Every request with its EMB's code, name and country (reports filter in Python)."""
-    R, E = request_table, emb_table
+    r, e = request_table.c, emb_table.c
     query = (
         sa.select(
-            R.c.id,
-            R.c.programme,
-            R.c.state,
-            R.c.held_from,
-            R.c.title,
-            R.c.data,
-            R.c.version,
-            R.c.created_at,
-            R.c.updated_at,
-            E.c.code,
-            E.c.name,
-            E.c.country,
+            r.id,
+            r.programme,
+            r.state,
+            r.held_from,
+            r.title,
+            r.data,
+            r.version,
+            r.created_at,
+            r.updated_at,
+            e.code.label("emb_code"),
+            e.name.label("emb_name"),
+            e.country.label("emb_country"),
         )
-        .select_from(R.outerjoin(E, E.c.id == R.c.emb_id))
-        .order_by(R.c.id)
+        .select_from(request_table.outerjoin(emb_table, e.id == r.emb_id))
+        .order_by(r.id)
     )
-    return [RequestRow(*r) for r in conn.execute(query)]
+    return [RequestRow(**row._asdict()) for row in conn.execute(query)]

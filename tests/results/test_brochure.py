@@ -100,9 +100,7 @@ def test_reading_2015s_joint_entry_as_three_workshops_would_break_row_and_column
     activities = []
     for a in brochure.activities:
         if a.year == 2015 and a.as_printed == "Colombia Ecuador and Peru":
-            activities += [
-                replace(a, key=f"{a.key}/{c}", countries=(c,)) for c in a.countries
-            ]
+            activities += [replace(a, key=f"{a.key}/{c}", countries=(c,)) for c in a.countries]
         else:
             activities.append(a)
     found = {(d.where, d.stated, d.listed) for d in check("alt", activities, brochure.claims)}
@@ -137,10 +135,21 @@ def test_courses_and_seminars_carry_dates_regions_countries_and_participants(
     courses = report["courses"]
     assert len(courses) == 11
     first = courses[0]
-    assert (first["start"], first["end"], first["region"]) == ("2011-10-03", "2011-10-07",
-                                                              "latin_america")
-    assert len(first["countries"]) == 13 and first["institutions"] == 15
+    assert (first["start"], first["end"], first["region"]) == (
+        "2011-10-03",
+        "2011-10-07",
+        "latin_america",
+    )
+    assert len(first["countries"]) == 13
+    assert first["institutions"] == 15
     europe = next(c for c in courses if c["region"] == "europe")
-    assert europe["participants"] == 7 and europe["countries"] == ["BG", "HR", "HU", "LT",
-                                                                    "RO", "RU"]
+    assert europe["participants"] == 7
+    assert europe["countries"] == [
+        "BG",
+        "HR",
+        "HU",
+        "LT",
+        "RO",
+        "RU",
+    ]
     assert [s["year"] for s in report["seminars"]] == [2011, 2012, 2013, 2013, 2013]

@@ -35,13 +35,14 @@ activities:
     stated_countries: 3
 """
 
-CSV = """\
-record,source,programme,year,start,end,title,countries,count,listed_under,region,participants,stated_countries,reading,activities
-stated,sample,international_workshop,2017,,,,2,,,,,,,3
-activity,sample,international_workshop,2017,,,,Perú,2,,,,,,
-activity,sample,international_workshop,2017,,,,Egypt;Libya;TN,,Africa,,,,one joint workshop,
-activity,sample,specialization_course,,2017-05-22,2017-05-26,Voter registration,CL;AR,,,latin_america,14,3,,
-"""
+CSV = (
+    "record,source,programme,year,start,end,title,countries,count,listed_under,region,participants,stated_countries,reading,activities\n"
+    "stated,sample,international_workshop,2017,,,,2,,,,,,,3\n"
+    "activity,sample,international_workshop,2017,,,,Perú,2,,,,,,\n"
+    "activity,sample,international_workshop,2017,,,,Egypt;Libya;TN,,Africa,,,,one joint workshop,\n"
+    "activity,sample,specialization_course,,2017-05-22,2017-05-26,Voter registration,"
+    "CL;AR,,,latin_america,14,3,,\n"
+)
 
 
 def _problems(error: pytest.ExceptionInfo[InvalidHistory]) -> list[tuple[int, str]]:
@@ -59,14 +60,17 @@ def test_yaml_and_csv_files_with_the_same_content_give_the_same_records() -> Non
         "specialization_course:2017:voter-registration#1",
     ]
     course = from_yaml.activities[-1]
-    assert course.year == 2017 and course.countries == ("CL", "AR")
-    assert from_yaml.claims[0].activities == 3 and from_yaml.claims[0].countries == 2
+    assert course.year == 2017
+    assert course.countries == ("CL", "AR")
+    assert from_yaml.claims[0].activities == 3
+    assert from_yaml.claims[0].countries == 2
 
 
 def test_a_count_stands_for_that_many_activities_with_keys_of_their_own() -> None:
     source = parse_history(YAML, path="sample.yaml")
     peru = [a for a in source.activities if a.countries == ("PE",)]
-    assert len(peru) == 2 and len({a.key for a in peru}) == 2
+    assert len(peru) == 2
+    assert len({a.key for a in peru}) == 2
 
 
 def test_unknown_country_names_are_reported_with_their_line_and_nothing_is_imported() -> None:

@@ -23,7 +23,8 @@ def test_importing_the_same_file_twice_leaves_the_database_unchanged(
     assert len(before["activity"]) == 88
 
     again = import_history(db, read_history(brochure_path()), NOW.replace(year=2027))
-    assert not again.changed and again.unchanged == 88
+    assert not again.changed
+    assert again.unchanged == 88
     assert dump(db) == before
 
 
@@ -35,16 +36,14 @@ def test_a_changed_entry_is_updated_in_place_and_a_dropped_one_deleted(
     edited = list(brochure.activities)
     edited[0] = replace(edited[0], notes="checked against the printed PDF")
     dropped = edited.pop()
-    changed = HistorySource(brochure.name, brochure.title, edited, brochure.claims,
-                            brochure.topics)
+    changed = HistorySource(brochure.name, brochure.title, edited, brochure.claims, brochure.topics)
 
     result = import_history(db, changed, NOW)
     assert (result.inserted, result.updated, result.deleted) == (0, 1, 1)
     after = dump(db)
     ids_before = {row[0] for row in before["activity"]}
     ids_after = {row[0] for row in after["activity"]}
-    assert ids_after == ids_before - {next(r[0] for r in before["activity"]
-                                           if r[2] == dropped.key)}
+    assert ids_after == ids_before - {next(r[0] for r in before["activity"] if r[2] == dropped.key)}
 
     # back to the original: the edit is undone in place, the dropped entry comes back
     result = import_history(db, brochure, NOW)
@@ -55,9 +54,13 @@ def test_a_changed_entry_is_updated_in_place_and_a_dropped_one_deleted(
 
 
 def test_a_file_with_an_unknown_country_is_refused_and_nothing_is_written(db: Database) -> None:
-    text = brochure_path().read_text(encoding="utf-8").replace(
-        'countries: [IQ], listed_under: Asia, as_printed: "Irak"',
-        'countries: [Irak, Mesopotamia], listed_under: Asia, as_printed: "Irak"',
+    text = (
+        brochure_path()
+        .read_text(encoding="utf-8")
+        .replace(
+            'countries: [IQ], listed_under: Asia, as_printed: "Irak"',
+            'countries: [Irak, Mesopotamia], listed_under: Asia, as_printed: "Irak"',
+        )
     )
     with pytest.raises(InvalidHistory) as error:
         parse_history(text, path="brochure.yaml")
@@ -78,4 +81,5 @@ def test_two_sources_live_side_by_side(db: Database, brochure: HistorySource) ->
     result = import_history(db, other, NOW)
     assert result.inserted == 1
     tables = dump(db)
-    assert len(tables["activity_source"]) == 2 and len(tables["activity"]) == 89
+    assert len(tables["activity_source"]) == 2
+    assert len(tables["activity"]) == 89
