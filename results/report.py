@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import groupby
 from typing import Any
 
 from config.catalogues import Catalogues
@@ -125,6 +126,7 @@ def activity_dict(a: ActivityRecord) -> dict[str, Any]:
     """One activity as the report lists it."""
     return {
         "source": a.source,
+        "key": a.key.split("#")[0],
         "request_id": a.request_id,
         "programme": a.programme,
         "status": a.status,
@@ -371,15 +373,22 @@ def render_text(report: ResultsReport) -> str:
 
     def listing(name: str, items: list[dict[str, Any]]) -> None:
         out.extend(["", f"{name} ({len(items)})"])
-        for a in items:
-            when = a["period"] or a["start"] or str(a["year"])
+
+        def when(a: dict[str, Any]) -> str:
+            return str(a["period"] or a["start"] or a["year"])
+
+        # identical entries (the calendar's six workshops) are printed once, with their number
+        for _, group in groupby(items, key=lambda a: (a["year"], a["title"], when(a), a["key"])):
+            same = list(group)
+            a = same[0]
+            times = f" (×{len(same)})" if len(same) > 1 else ""
+            src = f" [request #{a['request_id']}]" if a["request_id"] else ""
+            out.append(f"  {a['year']}  {a['title'] or '-'} — {when(a)}{src}{times}")
             figures = []
             if a["participants"] is not None:
                 figures.append(f"{a['participants']} participants")
             if a["countries"]:
                 figures.append(f"{len(a['countries'])} countries: {', '.join(a['countries'])}")
-            src = f" [request #{a['request_id']}]" if a["request_id"] else ""
-            out.append(f"  {a['year']}  {a['title'] or '-'} — {when}{src}")
             if figures:
                 out.append(f"        {'; '.join(figures)}")
 
