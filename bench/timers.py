@@ -191,12 +191,16 @@ def main() -> None:
     print("| measure | value | goal |")
     print("|---|---|---|")
     print(f"| engine transitions/s (yardstick) | {rate:,.0f} | |")
-    print(f"| `cicie worker --once` with {args.pending:,} pending timers: wall time | "
-          f"{start_s:.2f} s | < 2 s |")
+    print(
+        f"| `cicie worker --once` with {args.pending:,} pending timers: wall time | "
+        f"{start_s:.2f} s | < 2 s |"
+    )
     print(f"| … its peak RSS | {rss:.0f} MB | < 200 MB |")
-    print(f"| sweep of {args.due:,} due reminders into outbox rows: timers/s | "
-          f"{timer_rate:,.0f} ({queued:,} messages queued) | ≥ {rate / 3:,.0f} (⅓ of the "
-          f"transition rate) |")
+    print(
+        f"| sweep of {args.due:,} due reminders into outbox rows: timers/s | "
+        f"{timer_rate:,.0f} ({queued:,} messages queued) | ≥ {rate / 3:,.0f} (⅓ of the "
+        f"transition rate) |"
+    )
     print(f"| ratio sweep / transitions | {timer_rate / rate:.2f} | ≥ 0.33 |")
 
 

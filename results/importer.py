@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from results.history_format import checksum
 from results.records import ActivityRecord, Discrepancy, HistorySource, check
 from storage import activities as store
@@ -114,7 +116,17 @@ def readings(source: str, records: list[ActivityRecord]) -> list[dict[str, Any]]
 
 
 def import_history(db: Database, source: HistorySource, now: datetime) -> ImportResult:
-    """Sync `source` into the database in one transaction; see the module docstring."""
+    """Sync `source` into the database in one transaction; see the module docstring.
+
+    Two imports of a new source at once both try to insert it; the loser's transaction is
+    rolled back by the unique name and it runs again, finding the winner's rows."""
+    try:
+        return _sync(db, source, now)
+    except sa.exc.IntegrityError:
+        return _sync(db, source, now)
+
+
+def _sync(db: Database, source: HistorySource, now: datetime) -> ImportResult:
     digest = checksum(source)
     result = ImportResult(source.name, source.title, len(source.activities))
     result.discrepancies = check(source.name, source.activities, source.claims)

@@ -29,7 +29,10 @@ from engine.clock import ManualClock
 from engine.registry import WorkflowRegistry
 from engine.service import Engine
 from engine.views import RequestView
-from storage import migrate
+from storage import (
+    migrate,
+    results_models,  # noqa: F401  (its tables are emptied between tests too)
+)
 from storage.db import Database
 from storage.models import metadata
 from workflows.loader import WORKFLOW_DIR

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from storage import results_models  # noqa: F401  (its tables are part of the schema)
 from storage.models import metadata
 
 config = context.config

@@ -83,3 +83,22 @@ def test_two_sources_live_side_by_side(db: Database, brochure: HistorySource) ->
     tables = dump(db)
     assert len(tables["activity_source"]) == 2
     assert len(tables["activity"]) == 89
+
+
+def test_two_imports_of_the_same_file_at_once_leave_one_copy(
+    database_url: str, brochure: HistorySource
+) -> None:
+    """Each import in its own process-like connection pool, started together."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    databases = [Database(database_url) for _ in range(2)]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda d: import_history(d, brochure, NOW), databases))
+        assert sorted(r.inserted for r in results) == [0, 88]
+        tables = dump(databases[0])
+        assert len(tables["activity_source"]) == 1
+        assert len(tables["activity"]) == 88
+    finally:
+        for d in databases:
+            d.dispose()
