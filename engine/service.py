@@ -222,15 +222,7 @@ class Engine:
         comment: str | None = None,
     ) -> RequestView:
         """`advance` inside the caller's transaction (the timer sweep fires deadlines so)."""
-        row = hot_path.lock_request(conn, request_id)
-        if row is None:
-            raise NotFound(f"no request {request_id}")
-        if expected_version is not None and row.version != expected_version:
-            raise VersionConflict(
-                f"request {request_id} changed since you read it (you had version "
-                f"{expected_version}, it is now {row.version}); reload and try again",
-                {"expected": expected_version, "actual": row.version},
-            )
+        row = self._lock(conn, request_id, expected_version)
         wf = self.registry.get(conn, row.programme, row.workflow_version)
         candidates = self._candidates(wf, row, trigger, actor)
         collectable = set(wf.definition.states[row.state].collects)
@@ -320,15 +312,7 @@ class Engine:
         if actor.role not in UPDATE_ROLES:
             raise NotAllowed(f"role '{actor.role}' may not change a request's data")
         with self.db.transaction() as conn:
-            row = hot_path.lock_request(conn, request_id)
-            if row is None:
-                raise NotFound(f"no request {request_id}")
-            if expected_version is not None and row.version != expected_version:
-                raise VersionConflict(
-                    f"request {request_id} changed since you read it (you had version "
-                    f"{expected_version}, it is now {row.version}); reload and try again",
-                    {"expected": expected_version, "actual": row.version},
-                )
+            row = self._lock(conn, request_id, expected_version)
             wf = self.registry.get(conn, row.programme, row.workflow_version)
             definition = wf.definition
             if definition.states[row.state].final:
@@ -495,22 +479,20 @@ class Engine:
         """Every request's triggers open to `role` in its state (guards are not evaluated:
         this is the list view's cheap answer; `show` gives the full one)."""
         out: dict[int, tuple[str, ...]] = {}
-        memo: dict[tuple[str, int, str], tuple[str, ...]] = {}
         with self.db.read() as conn:
-            for rid, programme, version, state in hot_path.request_states(conn):
-                key = (programme, version, state)
-                found = memo.get(key)
-                if found is None:
-                    wf = self.registry.cached(programme, version) or self.registry.get(
-                        conn, programme, version
-                    )
-                    found = memo[key] = wf.triggers_for(state, role)
-                out[rid] = found
+            for (programme, version), rows in hot_path.request_states(conn).items():
+                wf = self.registry.cached(programme, version) or self.registry.get(
+                    conn, programme, version
+                )
+                by_state = {state: wf.triggers_for(state, role) for state in wf.definition.states}
+                out.update({rid: by_state[state] for rid, state in rows})
         return out
 
     def list_states(self) -> dict[int, str]:
         with self.db.read() as conn:
-            return {rid: state for rid, _p, _v, state in hot_path.request_states(conn)}
+            return {
+                rid: state for rows in hot_path.request_states(conn).values() for rid, state in rows
+            }
 
     def definition_of(self, view: RequestView) -> CompiledWorkflow:
         """The compiled workflow version a request is pinned to."""
@@ -521,6 +503,20 @@ class Engine:
             return self.registry.get(conn, view.programme, view.workflow_version)
 
     # ------------------------------------------------------------------ internals
+    @staticmethod
+    def _lock(conn: sa.Connection, request_id: int, expected_version: int | None) -> RequestRow:
+        """Read and lock the request; a stale `expected_version` is a conflict."""
+        row = hot_path.lock_request(conn, request_id)
+        if row is None:
+            raise NotFound(f"no request {request_id}")
+        if expected_version is not None and row.version != expected_version:
+            raise VersionConflict(
+                f"request {request_id} changed since you read it (you had version "
+                f"{expected_version}, it is now {row.version}); reload and try again",
+                {"expected": expected_version, "actual": row.version},
+            )
+        return row
+
     def committed(self) -> None:
         """Run the after-commit hooks (e.g. wake the mail dispatcher)."""
         for hook in self.after_commit:

@@ -153,11 +153,25 @@ def record_transition(
     return int(history_id)
 
 
-def request_states(conn: sa.Connection) -> list[tuple[int, str, int, str]]:
-    """(id, programme, workflow_version, state) of every request, for list views: one query,
-    no per-row type processing (SQLAlchemy's result machinery triples the cost at 2,000 rows)."""
-    cur, _d = _cursor(conn)
-    cur.execute("SELECT id, programme, workflow_version, state FROM request ORDER BY id")
-    rows: list[tuple[int, str, int, str]] = cur.fetchall()
+def request_states(conn: sa.Connection) -> dict[tuple[str, int], list[tuple[int, str]]]:
+    """(programme, workflow version) → [(id, state)] of every request, for list views.
+
+    Two narrow queries beat one wide one: fetching the programme name with every row doubled
+    the cost at 2,000 rows, and SQLAlchemy's result machinery would triple it again."""
+    cur, d = _cursor(conn)
+    cur.execute("SELECT DISTINCT programme, workflow_version FROM request")
+    groups = cur.fetchall()
+    out: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    if len(groups) == 1:
+        cur.execute("SELECT id, state FROM request")
+        out[(groups[0][0], groups[0][1])] = cur.fetchall()
+    else:
+        p = "?" if d.sqlite else "%s"
+        for programme, version in groups:
+            cur.execute(
+                f"SELECT id, state FROM request WHERE programme = {p} AND workflow_version = {p}",
+                (programme, version),
+            )
+            out[(programme, version)] = cur.fetchall()
     cur.close()
-    return rows
+    return out
