@@ -481,9 +481,7 @@ class Engine:
         out: dict[int, tuple[str, ...]] = {}
         with self.db.read() as conn:
             for (programme, version), rows in hot_path.request_states(conn).items():
-                wf = self.registry.cached(programme, version) or self.registry.get(
-                    conn, programme, version
-                )
+                wf = self.registry.get(conn, programme, version)
                 by_state = {state: wf.triggers_for(state, role) for state in wf.definition.states}
                 out.update({rid: by_state[state] for rid, state in rows})
         return out
@@ -646,22 +644,7 @@ class Engine:
         )
 
     def _view(self, conn: sa.Connection, row: RequestRow) -> RequestView:
-        wf = self.registry.cached(row.programme, row.workflow_version) or self.registry.get(
-            conn, row.programme, row.workflow_version
-        )
-        return self._view_of(
-            wf,
-            row.id,
-            row.programme,
-            row.emb_code,
-            row.title,
-            row.state,
-            row.held_from,
-            row.data,
-            row.version,
-            row.created_at,
-            row.updated_at,
-        )
+        return self.view_of_row(conn, row, version=row.version, updated_at=row.updated_at)
 
     def _view_of(self, wf: CompiledWorkflow, *fields: Any) -> RequestView:
         (rid, programme, emb, title, state, held_from, data, version, created, updated) = fields

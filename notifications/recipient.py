@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workflows.definition import REQUIRED_LANGUAGES
+
+__all__ = ["FALLBACKS", "REQUIRED_LANGUAGES", "Recipient"]
+
 # languages a recipient may have, and what to fall back to when a template lacks one
 FALLBACKS: dict[str, tuple[str, ...]] = {
     "es": ("es", "en"),
@@ -13,7 +17,6 @@ FALLBACKS: dict[str, tuple[str, ...]] = {
     "ar": ("ar", "fr", "en"),
     "ru": ("ru", "en"),
 }
-REQUIRED_LANGUAGES = ("es", "en", "fr")
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,7 @@ class _Dialect:
         self.insert = _INSERT.format(p=p, j=j) + ("" if self.sqlite else " RETURNING id")
 
     def time_in(self, value: datetime) -> Any:
-        if self.sqlite:  # SQLAlchemy's SQLite DateTime storage format
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        return value
+        return driver_time(value, sqlite=self.sqlite)
 
     def time_out(self, value: Any) -> datetime:
         if isinstance(value, str):
@@ -60,6 +58,16 @@ class _Dialect:
 
 
 _DIALECTS = {"sqlite": _Dialect("sqlite"), "postgresql": _Dialect("postgresql")}
+
+
+def driver_time(value: datetime, *, sqlite: bool) -> Any:
+    """An aware datetime as SQLAlchemy's DateTime stores it: naive UTC text on SQLite (so rows
+    written by hand and through Core compare), the datetime itself on PostgreSQL."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the database; use an aware UTC time")
+    if sqlite:
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value
 
 
 def _cursor(conn: sa.Connection) -> tuple[Any, _Dialect]:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import Database
+from storage.hot_path import driver_time
 from storage.models import outbox_table
 
 O = outbox_table  # noqa: E741
@@ -124,12 +125,7 @@ class _Dialect:
         self.revive = _REVIVE.format(p=p)
 
     def time_in(self, value: datetime) -> Any:
-        """As SQLAlchemy's DateTime stores it: naive UTC text on SQLite (so both paths compare)."""
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the outbox; use an aware UTC time")
-        if self.sqlite:
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        return value
+        return driver_time(value, sqlite=self.sqlite)
 
 
 _DIALECTS = {"sqlite": _Dialect("sqlite"), "postgresql": _Dialect("postgresql")}
@@ -260,21 +256,6 @@ def mark_sent(
     db: Database, ids_with_replies: Iterable[tuple[int, str]], now: datetime, *, worker: str
 ) -> None:
     settle(db, worker=worker, now=now, sent=list(ids_with_replies))
-
-
-def mark_retry(
-    db: Database,
-    id: int,
-    worker: str,
-    next_attempt_at: datetime,
-    reply: str,
-    ambiguous_increment: int = 0,
-) -> None:
-    settle(db, worker=worker, retry=[Retry(id, next_attempt_at, reply, ambiguous_increment)])
-
-
-def mark_dead(db: Database, id: int, worker: str, reply: str) -> None:
-    settle(db, worker=worker, dead=[(id, reply)])
 
 
 def retry(db: Database, id: int, now: datetime) -> bool:

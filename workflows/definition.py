@@ -60,6 +60,7 @@ RECIPIENT_ROLES = (
     "speakers",
 )
 INTERNAL_RECIPIENTS = ("founders", "coordinator", "programme_lead")
+REQUIRED_LANGUAGES = ("es", "en", "fr")  # every partner-facing template has these
 ATTACHMENTS = ("ics",)
 
 

@@ -25,6 +25,7 @@ from workflows.definition import (
     INTERNAL_RECIPIENTS,
     PREVIOUS,
     RECIPIENT_ROLES,
+    REQUIRED_LANGUAGES,
     ROLES,
     TIMER_KINDS,
     ChangeRule,
@@ -41,7 +42,6 @@ from workflows.template_index import scan as scan_templates
 from workflows.yaml_source import LocatedDict, YamlProblem, line_of, parse
 
 WORKFLOW_DIR = Path(__file__).parent
-REQUIRED_LANGUAGES = ("es", "en", "fr")  # every partner-facing template has these
 LABEL_LANGS = ("es", "en", "fr")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
