@@ -115,6 +115,22 @@ class Accounts:
                 users.set_password_hash(conn, row.id, self.hasher.hash(password))
         return _view(row)
 
+    def user_by_id(self, user_id: int) -> UserView | None:
+        """The user a signed-in session names (None once the user is gone)."""
+        with self.db.read() as conn:
+            row = users.by_id(conn, user_id)
+        return _view(row) if row else None
+
+    def set_language(self, user_id: int, language: str) -> None:
+        """The user's interface and mail language preference."""
+        if language not in LANGUAGES:
+            raise InvalidData(
+                f"unknown language '{language}'",
+                [{"field": "language", "message": f"one of {', '.join(LANGUAGES)}"}],
+            )
+        with self.db.transaction() as conn:
+            users.set_language(conn, user_id, language)
+
     def issue_token(self, username: str, label: str = "") -> str:
         """A new bearer token; it is shown once and only its digest is kept."""
         if len(label) > MAX_LABEL or "\n" in label or "\r" in label:

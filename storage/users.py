@@ -51,6 +51,15 @@ def insert(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+def by_id(conn: sa.Connection, user_id: int) -> UserRow | None:
+    row = conn.execute(sa.select(*_COLS).where(U.c.id == user_id)).first()
+    return UserRow(*row) if row else None
+
+
+def set_language(conn: sa.Connection, user_id: int, language: str) -> None:
+    conn.execute(U.update().where(U.c.id == user_id).values(language=language))
+
+
 def set_password_hash(conn: sa.Connection, user_id: int, password_hash: str) -> None:
     """Store a fresh hash (after a rehash with stronger parameters)."""
     conn.execute(U.update().where(U.c.id == user_id).values(password_hash=password_hash))

@@ -7,15 +7,34 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Protocol
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
 from engine.accounts import Accounts
 from engine.bootstrap import Runtime
 from web.api import router as api_router
 from web.errors import install_error_handlers
+from web.pages import auth, dashboard, links, outbox, requests, results
+from web.pages.errors import install_page_error_handlers
+from web.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SignInThrottle
+from web.templating import Pages
+
+STATIC_DIR = Path(__file__).parent / "static"
+SECURITY_HEADERS = {
+    # no inline script or style anywhere: what the pages run comes from /static
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +63,29 @@ def create_app(runtime: Runtime, *, services: Sequence[BackgroundService] = ()) 
     app = FastAPI(title="CICIE", docs_url="/docs", openapi_url="/openapi.json", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.accounts = Accounts(runtime.db, runtime.engine.clock)
+    app.state.pages = Pages(runtime.settings.timezone)
+    app.state.sign_in_throttle = SignInThrottle(runtime.engine.clock)
     install_error_handlers(app)
+    install_page_error_handlers(app)
     app.include_router(api_router)
+    for pages_module in (auth, dashboard, requests, outbox, links, results):
+        app.include_router(pages_module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=runtime.settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=runtime.settings.resolved_base_url.startswith("https://"),
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

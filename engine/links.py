@@ -1,0 +1,80 @@
+"""Signed, expiring, single-purpose links for people without an account.
+
+An intern or delegate gets a link to submit the final report of *one* request; a partner gets
+a read-only status link for *one* request. The link carries the request id, the purpose and
+the recipient's address, signed with the site's secret (HMAC, itsdangerous) and timestamped;
+the request id is never taken from anywhere else, so a link for request A cannot reach B.
+Expiry is measured on the engine's clock, so tests move time instead of waiting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from engine.clock import Clock, system_clock
+from engine.errors import CicieError
+
+Purpose = Literal["report", "status"]
+LIFETIMES: dict[str, timedelta] = {
+    "report": timedelta(days=180),  # the report is due weeks after the event; reminders follow
+    "status": timedelta(days=365),
+}
+
+
+class LinkInvalid(CicieError):
+    """The link was altered, is for something else, or was never issued here."""
+
+    code = "link_invalid"
+
+
+class LinkExpired(CicieError):
+    code = "link_expired"
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    request_id: int
+    purpose: str
+    email: str
+
+
+def _clocked_signer(clock: Clock) -> type[TimestampSigner]:
+    class ClockedSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock().timestamp())
+
+    return ClockedSigner
+
+
+class LinkSigner:
+    def __init__(self, secret: str, clock: Clock = system_clock) -> None:
+        self._serializer = URLSafeTimedSerializer(
+            secret,
+            salt="cicie-links-v1",
+            signer=_clocked_signer(clock),
+            signer_kwargs={"key_derivation": "hmac"},
+        )
+        self.clock = clock
+
+    def token(self, request_id: int, purpose: Purpose, email: str) -> str:
+        return str(self._serializer.dumps({"r": request_id, "p": purpose, "e": email.lower()}))
+
+    def verify(self, token: str, purpose: Purpose) -> LinkClaim:
+        lifetime = LIFETIMES[purpose]
+        try:
+            payload = self._serializer.loads(token, max_age=int(lifetime.total_seconds()))
+        except SignatureExpired as exc:
+            raise LinkExpired(
+                "this link has expired; ask CICIE's coordination for a new one"
+            ) from exc
+        except BadSignature as exc:
+            raise LinkInvalid("this link is not valid; check that it was copied whole") from exc
+        if not isinstance(payload, dict) or payload.get("p") != purpose:
+            raise LinkInvalid("this link is not valid for this page")
+        request_id, email = payload.get("r"), payload.get("e")
+        if not isinstance(request_id, int) or not isinstance(email, str):
+            raise LinkInvalid("this link is not valid; check that it was copied whole")
+        return LinkClaim(request_id, purpose, email)

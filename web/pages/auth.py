@@ -1,0 +1,87 @@
+"""Sign-in, sign-out and the interface language."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import RedirectResponse, Response
+
+from web.i18n import UI_LANGUAGES
+from web.pages.deps import AccountsDep, Form, OptionalUser, PagesDep
+from web.sessions import SignInThrottle, sign_in, sign_out
+from web.templating import flash
+
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site (no `//host` or scheme): no open redirect after sign-in."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login")
+def login_form(
+    request: Request,
+    pages: PagesDep,
+    user: OptionalUser,
+    next: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    if user is not None:
+        return RedirectResponse(safe_next(next), status.HTTP_303_SEE_OTHER)
+    return pages.render(
+        request, "login.html", {"next": safe_next(next), "username": "", "error": None}
+    )
+
+
+@router.post("/login")
+def login(request: Request, pages: PagesDep, accounts: AccountsDep, form: Form) -> Response:
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    username = str(form.get("username") or "").strip()[:80]
+    password = str(form.get("password") or "")
+    target = safe_next(str(form.get("next") or "/"))
+    client = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(username, client)
+    if wait is not None:
+        return pages.render(
+            request,
+            "login.html",
+            {"next": target, "username": username, "error": "throttled", "retry_after": wait},
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(wait)},
+        )
+    user = accounts.authenticate(username, password) if username and password else None
+    if user is None:
+        throttle.failed(username, client)
+        return pages.render(
+            request,
+            "login.html",
+            {"next": target, "username": username, "error": "invalid"},
+            status_code=status.HTTP_401_UNAUTHORIZED,
+        )
+    throttle.succeeded(username, client)
+    sign_in(request.session, user.id)
+    return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/logout")
+def logout(request: Request, _form: Form) -> Response:
+    sign_out(request.session)
+    return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/language")
+def set_language(
+    request: Request, user: OptionalUser, accounts: AccountsDep, form: Form
+) -> Response:
+    """Switch the interface language; a signed-in user keeps it as their preference."""
+    language = str(form.get("language") or "")
+    if language in UI_LANGUAGES:
+        request.session["lang"] = language
+        if user is not None:
+            accounts.set_language(user.id, language)
+    else:
+        flash(request, "unknown language", "error")
+    return RedirectResponse(safe_next(str(form.get("next") or "/")), status.HTTP_303_SEE_OTHER)

@@ -1,0 +1,109 @@
+"""What page routes depend on: the signed-in user, a role, a checked CSRF token.
+
+A page that needs a user redirects to `/login?next=…`; a role that may not do something gets
+a 403 page (the same the JSON API gives as `not_allowed`). State-changing routes take their
+form through `checked_form`, which refuses a missing or wrong CSRF token with a 403 before
+anything is read from it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request, status
+from starlette.datastructures import FormData
+
+from engine.accounts import Accounts, UserView
+from engine.actor import Actor
+from engine.bootstrap import Runtime
+from engine.service import Engine
+from web.sessions import CSRF_FIELD, csrf_matches
+from web.templating import Pages, get_pages
+
+WRITER_ROLES = ("admin", "coordinator")
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; answered with a redirect to the sign-in page."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def login_url(next_url: str) -> str:
+    return f"/login?next={quote(next_url, safe='/')}"
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_engine(request: Request) -> Engine:
+    return get_runtime(request).engine
+
+
+def get_accounts(request: Request) -> Accounts:
+    accounts: Accounts = request.app.state.accounts
+    return accounts
+
+
+def optional_user(request: Request) -> UserView | None:
+    """The user the session names, kept on `request.state.user` for the templates."""
+    user = None
+    user_id = request.session.get("uid")
+    if isinstance(user_id, int):
+        user = get_accounts(request).user_by_id(user_id)
+        if user is None:
+            request.session.clear()
+    request.state.user = user
+    return user
+
+
+def page_user(
+    user: Annotated[UserView | None, Depends(optional_user)], request: Request
+) -> UserView:
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return user
+
+
+def require_role(*roles: str) -> Callable[[UserView], UserView]:
+    def check(user: Annotated[UserView, Depends(page_user)]) -> UserView:
+        if user.role not in roles:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"role '{user.role}' may not do this (needs {' or '.join(roles)})",
+            )
+        return user
+
+    return check
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matches the session's."""
+    form = await request.form()
+    if not csrf_matches(request.session, form.get(CSRF_FIELD)):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "the form's security token is missing or out of date; reload the page and try again",
+        )
+    return form
+
+
+def actor_of(user: UserView) -> Actor:
+    return Actor(user.role, user.username)
+
+
+PagesDep = Annotated[Pages, Depends(get_pages)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]
+OptionalUser = Annotated[UserView | None, Depends(optional_user)]
+PageUser = Annotated[UserView, Depends(page_user)]
+Writer = Annotated[UserView, Depends(require_role(*WRITER_ROLES))]
+Admin = Annotated[UserView, Depends(require_role("admin"))]
+Form = Annotated[FormData, Depends(checked_form)]

@@ -1,0 +1,102 @@
+"""Server-rendered pages: one autoescaping Jinja2 environment per interface language, and the
+context every page gets (the signed-in user, the CSRF token, the language, flash messages).
+
+Autoescaping is on for every template, so a value typed into any field is shown as text:
+nothing in a page is marked safe except markup the server built itself."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from web.i18n import UI_LANGUAGES, pick_language, translations
+from web.sessions import csrf_token
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def request_language(request: Request) -> str:
+    """An explicit choice in this browser, then the user's preference, then the browser's."""
+    user = getattr(request.state, "user", None)
+    return pick_language(
+        request.session.get("lang"),
+        user.language if user is not None else None,
+        accept_language=request.headers.get("accept-language"),
+    )
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """A message shown once on the next page (after a redirect)."""
+    request.session.setdefault("flash", []).append({"kind": kind, "message": message})
+
+
+class Pages:
+    def __init__(self, timezone: str) -> None:
+        self.zone = ZoneInfo(timezone)
+        self.envs = {language: self._environment(language) for language in UI_LANGUAGES}
+
+    def _environment(self, language: str) -> Environment:
+        env = Environment(
+            loader=FileSystemLoader(TEMPLATE_DIR),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            extensions=["jinja2.ext.i18n"],
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+        env.filters["localdt"] = lambda value, fmt="medium": self.local_datetime(
+            value, language, fmt
+        )
+        env.filters["localdate"] = lambda value, fmt="medium": self.local_date(value, language, fmt)
+        env.filters["label"] = lambda value: value.get(language) if value is not None else ""
+        return env
+
+    def local_datetime(self, value: datetime | str | None, language: str, fmt: str) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return format_datetime(value, fmt, tzinfo=self.zone, locale=language)
+
+    def local_date(self, value: date | str | None, language: str, fmt: str) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        return format_date(value, fmt, locale=language)
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any] | None = None,
+        *,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        language = request_language(request)
+        env = self.envs[language]
+        page = {
+            "request": request,
+            "user": getattr(request.state, "user", None),
+            "lang": language,
+            "csrf_token": csrf_token(request.session),
+            "flashes": request.session.pop("flash", []),
+            "ui_languages": UI_LANGUAGES,
+            **(context or {}),
+        }
+        body = env.get_template(template).render(page)
+        return HTMLResponse(body, status_code=status_code, headers=headers)
+
+
+def get_pages(request: Request) -> Pages:
+    pages: Pages = request.app.state.pages
+    return pages
