@@ -1,34 +1,43 @@
 """Benchmark (not a test): timers at scale, on a SQLite file (WAL, synchronous=NORMAL).
 
     .venv/bin/python bench/timers.py [--pending 100000] [--due 10000] [--transitions 14000]
+                                     [--runs 3]
 
 In one run:
 1. the engine's transition rate on the harness scenario (bench/bench_lifecycle.yaml, the same
    advance path the CLI uses), as the yardstick;
 2. `cicie worker --once` started as a separate process against a database holding `--pending`
    future timers: wall time from process start to exit (imports, migrations check, registry,
-   one sweep, one dispatch pass) and its peak RSS;
+   one sweep, one dispatch pass), the CPU time it used, and its peak RSS;
 3. a sweep of `--due` simultaneously due reminders (the internship's stale-intake reminder to
-   the coordinator), each rendered into an outbox row in its own transaction, with a history
-   row: timers/s, and the ratio to the transition rate (goal ≥ 1/3).
-Loopback only; nothing is sent (no SMTP is involved).
+   the coordinator), each rendered into an outbox row with a history row, in the sweep's
+   batched transactions: timers/s, and the ratio to the transition rate (goal ≥ 1/3). The
+   counts are checked: every timer fired, one outbox row and one history row per timer.
+Each measure is taken `--runs` times (a fresh database each time for 1 and 3) and the best
+is kept, the same for the yardstick and the sweep; rates are given per wall second and per
+CPU second of the process, since the machine is shared and the wall clock carries other
+people's load. Loopback only; nothing is sent (no SMTP is involved).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import sqlalchemy as sa  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
 from config.catalogues import load_catalogues  # noqa: E402
@@ -41,6 +50,7 @@ from engine.service import Engine  # noqa: E402
 from engine.sweep import TimerSweep  # noqa: E402
 from notifications.wiring import install_mail  # noqa: E402
 from storage import outbox, requests, timers  # noqa: E402
+from storage.models import history_table, timer_table  # noqa: E402
 from workflows.guard_api import GuardContext, GuardRegistry  # noqa: E402
 from workflows.loader import load_file  # noqa: E402
 
@@ -61,7 +71,17 @@ def _runtime(home: Path, clock: ManualClock) -> Runtime:
     return build_runtime(settings, clock=clock)
 
 
-def transition_rate(home: Path, count: int) -> float:
+@dataclass(frozen=True)
+class Rate:
+    wall: float  # per wall-clock second
+    cpu: float  # per CPU second of this process
+
+
+def best(rates: list[Rate]) -> Rate:
+    return Rate(max(r.wall for r in rates), max(r.cpu for r in rates))
+
+
+def transition_rate(home: Path, count: int) -> Rate:
     """Advances per second on the harness scenario (no mail: its workflow declares none)."""
     guards = GuardRegistry()
 
@@ -86,13 +106,14 @@ def transition_rate(home: Path, count: int) -> float:
         requests.insert_many(conn, [_request_row("bench_lifecycle", version) for _ in range(n)])
     ids = [v.id for v in engine.list_requests(programme="bench_lifecycle")]
     actor = Actor("coordinator", "bench")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for trigger in BENCH_TRIGGERS:
         for rid in ids:
             engine.advance(rid, trigger, actor)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     rt.close()
-    return n * len(BENCH_TRIGGERS) / elapsed
+    done = n * len(BENCH_TRIGGERS)
+    return Rate(done / elapsed, done / cpu)
 
 
 def _request_row(programme: str, version: int) -> dict[str, object]:
@@ -137,42 +158,60 @@ def seed_timers(rt: Runtime, count: int, *, due: bool) -> None:
             timers.arm(conn, rows[i : i + 5000])
 
 
-def worker_start(home: Path, pending: int) -> tuple[float, float]:
+def worker_start(home: Path, pending: int, runs: int) -> tuple[float, float, float]:
+    """Best wall time and CPU time (s) of `cicie worker --once` over `runs`, and peak RSS."""
     rt = _runtime(home, ManualClock(NOW))
     seed_timers(rt, pending, due=False)
     rt.close()
     env = {**os.environ, "CICIE_HOME": str(home), "CICIE_DEMO_DATA": "false"}
     cicie = str(Path(sys.executable).with_name("cicie"))
-    start = time.perf_counter()
-    done = subprocess.run(
-        [cicie, "worker", "--once", "--now", NOW.isoformat(), "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    elapsed = time.perf_counter() - start
-    assert '"fired": []' in done.stdout.replace("\n", "").replace(" ", "").replace(
-        '"fired":[]', '"fired": []'
-    ), done.stdout
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(
+            [cicie, "worker", "--once", "--now", NOW.isoformat(), "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        result = json.loads(done.stdout)
+        assert result["timers"]["fired"] == [], done.stdout  # none is due: all in a year
+    with sqlite3.connect(home / "cicie.db") as conn:
+        (left,) = conn.execute("SELECT count(*) FROM timer WHERE status = 'pending'").fetchone()
+    assert left == pending, f"{left} of {pending} timers still pending"
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return elapsed, rss_mb
+    return min(walls), min(cpus), rss_mb
 
 
-def sweep_rate(home: Path, due: int) -> tuple[float, int]:
+def sweep_rate(home: Path, due: int) -> Rate:
     clock = ManualClock(NOW)
     rt = _runtime(home, clock)
     install_mail(rt)
     seed_timers(rt, due, due=True)
     sweep = TimerSweep(rt.engine, worker="bench", batch=1000)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = sweep.run_once()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     with rt.db.read() as conn:
         queued = outbox.counts(conn).get("pending", 0)
+        history = conn.execute(
+            sa.select(sa.func.count()).where(history_table.c.trigger == "timer:stale_intake")
+        ).scalar_one()
+        statuses = {
+            str(status): int(n)
+            for status, n in conn.execute(
+                sa.select(timer_table.c.status, sa.func.count()).group_by(timer_table.c.status)
+            )
+        }
     rt.close()
-    assert report.reminders == due, report.to_dict()
-    return due / elapsed, queued
+    assert (report.reminders, report.errors) == (due, 0), report.to_dict()
+    assert (queued, history, statuses) == (due, due, {"fired": due}), (queued, history, statuses)
+    return Rate(due / elapsed, due / cpu)
 
 
 def main() -> None:
@@ -180,28 +219,41 @@ def main() -> None:
     ap.add_argument("--pending", type=int, default=100_000)
     ap.add_argument("--due", type=int, default=10_000)
     ap.add_argument("--transitions", type=int, default=14_000)
+    ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     load_catalogues()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        rate = transition_rate(base / "yardstick", args.transitions)
-        start_s, rss = worker_start(base / "pending", args.pending)
-        timer_rate, queued = sweep_rate(base / "due", args.due)
-    print(f"# timers benchmark  pending={args.pending}  due={args.due}  (SQLite WAL/NORMAL)")
+        rates, sweeps = [], []
+        for i in range(args.runs):  # interleaved, so both see the same load
+            rates.append(transition_rate(base / f"yardstick{i}", args.transitions))
+            sweeps.append(sweep_rate(base / f"due{i}", args.due))
+        start_s, start_cpu, rss = worker_start(base / "pending", args.pending, args.runs)
+    rate, timer_rate = best(rates), best(sweeps)
+    print(
+        f"# timers benchmark  pending={args.pending}  due={args.due}  runs={args.runs}  "
+        "(SQLite WAL/NORMAL; best of the runs)"
+    )
     print("| measure | value | goal |")
     print("|---|---|---|")
-    print(f"| engine transitions/s (yardstick) | {rate:,.0f} | |")
+    print(
+        f"| engine transitions/s (yardstick) | {rate.wall:,.0f} per wall s, "
+        f"{rate.cpu:,.0f} per CPU s | |"
+    )
     print(
         f"| `cicie worker --once` with {args.pending:,} pending timers: wall time | "
-        f"{start_s:.2f} s | < 2 s |"
+        f"{start_s:.2f} s ({start_cpu:.2f} s CPU) | < 2 s |"
     )
     print(f"| … its peak RSS | {rss:.0f} MB | < 200 MB |")
     print(
         f"| sweep of {args.due:,} due reminders into outbox rows: timers/s | "
-        f"{timer_rate:,.0f} ({queued:,} messages queued) | ≥ {rate / 3:,.0f} (⅓ of the "
-        f"transition rate) |"
+        f"{timer_rate.wall:,.0f} per wall s, {timer_rate.cpu:,.0f} per CPU s "
+        f"(counts checked) | ≥ {rate.wall / 3:,.0f} (⅓ of the transition rate) |"
     )
-    print(f"| ratio sweep / transitions | {timer_rate / rate:.2f} | ≥ 0.33 |")
+    print(
+        f"| ratio sweep / transitions | {timer_rate.wall / rate.wall:.2f} wall, "
+        f"{timer_rate.cpu / rate.cpu:.2f} CPU | ≥ 0.33 |"
+    )
 
 
 if __name__ == "__main__":

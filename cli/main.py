@@ -1,39 +1,92 @@
-"""The `cicie` command."""
+"""The `cicie` command.
+
+Each command group lives in its own module, imported only when it is asked for: `cicie worker`
+must start fast (issue 4), so it does not import the web application, the results reports with
+their chart and spreadsheet libraries, or any other group's dependencies. `cicie --help` (or
+anything that is not a known command) builds the whole tree, as does `cli.main.app`.
+"""
 
 from __future__ import annotations
 
+import importlib
+import sys
+from typing import Any
+
 import typer
 
-from cli.admin_cmd import db_app, demo_app, user_app
-from cli.mail_cmd import mail_app, outbox_app
-from cli.requests_cmd import emb_app, request_app
-from cli.results_cmd import results_app
-from cli.serve_cmd import serve
-from cli.worker_cmd import worker
-from cli.workflows_cmd import workflows_app
+HELP = "CICIE request lifecycle engine: workshops, internships, courses, seminars, missions."
 
-app = typer.Typer(
-    name="cicie",
-    help="CICIE request lifecycle engine: workshops, internships, courses, seminars, missions.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+# In the order `--help` lists them: (name, module, attribute, kind). "results" is merged into
+# the root without a name: it brings the groups `import`, `report` and `export`.
+_ENTRIES: tuple[tuple[str, str, str, str], ...] = (
+    ("db", "cli.admin_cmd", "db_app", "group"),
+    ("emb", "cli.requests_cmd", "emb_app", "group"),
+    ("request", "cli.requests_cmd", "request_app", "group"),
+    ("workflows", "cli.workflows_cmd", "workflows_app", "group"),
+    ("user", "cli.admin_cmd", "user_app", "group"),
+    ("demo", "cli.admin_cmd", "demo_app", "group"),
+    ("outbox", "cli.mail_cmd", "outbox_app", "group"),
+    ("mail", "cli.mail_cmd", "mail_app", "group"),
+    ("results", "cli.results_cmd", "results_app", "merged"),
+    ("serve", "cli.serve_cmd", "serve", "command"),
+    ("worker", "cli.worker_cmd", "worker", "command"),
 )
-app.add_typer(db_app, name="db")
-app.add_typer(emb_app, name="emb")
-app.add_typer(request_app, name="request")
-app.add_typer(workflows_app, name="workflows")
-app.add_typer(user_app, name="user")
-app.add_typer(demo_app, name="demo")
-app.add_typer(outbox_app, name="outbox")
-app.add_typer(mail_app, name="mail")
-app.add_typer(results_app)
-app.command("serve")(serve)
-app.command("worker")(worker)
+_MERGED_NAMES = {"results": frozenset({"import", "report", "export"})}
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command tree; with `only`, just the entry that provides that top-level name."""
+    app = typer.Typer(
+        name="cicie",
+        help=HELP,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    if only is not None:
+        # with a single command and no callback, Typer would make it the root command
+        app.callback()(_root)
+    for name, module, attribute, kind in _ENTRIES:
+        if only is not None and only != name and only not in _MERGED_NAMES.get(name, ()):
+            continue
+        target = getattr(importlib.import_module(module), attribute)
+        if kind == "group":
+            app.add_typer(target, name=name)
+        elif kind == "merged":
+            app.add_typer(target)
+        else:
+            app.command(name)(target)
+    return app
+
+
+def _root() -> None:
+    """CICIE request lifecycle engine: workshops, internships, courses, seminars, missions."""
+
+
+def _requested(argv: list[str]) -> str | None:
+    """The top-level command named on the command line, if it is a known one."""
+    if not argv or argv[0].startswith("-"):
+        return None
+    known = {name for name, *_ in _ENTRIES if name not in _MERGED_NAMES}
+    known.update(*_MERGED_NAMES.values())
+    return argv[0] if argv[0] in known else None
+
+
+_full_app: typer.Typer | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """`cli.main.app`: the whole command tree (built on first use, for tests and tools)."""
+    global _full_app
+    if name == "app":
+        if _full_app is None:
+            _full_app = build_app()
+        return _full_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    app()
+    build_app(_requested(sys.argv[1:]))()
 
 
 if __name__ == "__main__":

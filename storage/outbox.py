@@ -4,10 +4,11 @@ what the SMTP server said.
 The claim is one statement per database, because anything else double-claims under
 concurrency (LIBRARY-NOTES): on SQLite an `UPDATE … WHERE id IN (SELECT … LIMIT n)
 RETURNING …` inside `BEGIN IMMEDIATE`; on PostgreSQL a `FOR UPDATE SKIP LOCKED` CTE feeding
-the UPDATE. Claiming and settling run once per batch on the DBAPI cursor (like
-`storage.hot_path`), so the per-message cost of delivery stays a few microseconds; reads for
-screens go through SQLAlchemy Core. Every settle statement carries `leased_by = worker AND
-status = 'sending'`: a dispatcher whose lease was taken over cannot overwrite the new owner.
+the UPDATE. Enqueueing (once per message, inside the transaction that causes it), claiming
+and settling (once per batch) run on the DBAPI cursor, like `storage.hot_path`, so the
+per-message cost stays a few microseconds; reads for screens go through SQLAlchemy Core.
+Every settle statement carries `leased_by = worker AND status = 'sending'`: a dispatcher whose
+lease was taken over cannot overwrite the new owner.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import Database
 from storage.hot_path import driver_time
@@ -108,6 +108,12 @@ _RELEASE = (
     "UPDATE outbox SET status = 'pending', attempts = attempts - 1, lease_until = NULL, "
     "leased_by = NULL"
 )
+_INSERT = (
+    'INSERT INTO outbox ("key", request_id, history_id, template, language, to_addr, to_name, '
+    "subject, message_id, body, status, attempts, ambiguous, next_attempt_at, created_at) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'pending', 0, 0, {p}, {p}) "
+    'ON CONFLICT ("key") DO NOTHING RETURNING id'
+)
 _REVIVE = (
     "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = {p}, "
     "lease_until = NULL, leased_by = NULL WHERE id = {p} AND status = 'dead'"
@@ -123,6 +129,7 @@ class _Dialect:
         self.dead = (_DEAD + _MINE).format(p=p)
         self.release = (_RELEASE + _MINE).format(p=p)
         self.revive = _REVIVE.format(p=p)
+        self.insert = _INSERT.format(p=p)
 
     def time_in(self, value: datetime) -> Any:
         return driver_time(value, sqlite=self.sqlite)
@@ -155,32 +162,28 @@ def insert(
 ) -> int | None:
     """Enqueue a rendered message in the caller's transaction; None if `key` is already there
     (so replaying the change that caused it never mails twice)."""
-    values = {
-        "key": key,
-        "request_id": request_id,
-        "history_id": history_id,
-        "template": template,
-        "language": language,
-        "to_addr": to_addr,
-        "to_name": to_name,
-        "subject": subject,
-        "message_id": message_id,
-        "body": body,
-        "status": "pending",
-        "attempts": 0,
-        "ambiguous": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        dialect_insert(O)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[O.c.key])
-        .returning(O.c.id)
+    cur, d = _cursor(conn)
+    at = d.time_in(now)
+    cur.execute(
+        d.insert,
+        (
+            key,
+            request_id,
+            history_id,
+            template,
+            language,
+            to_addr,
+            to_name,
+            subject,
+            message_id,
+            body,
+            at,
+            at,
+        ),
     )
-    found = conn.execute(stmt).scalar()
-    return None if found is None else int(found)
+    found = cur.fetchone()
+    cur.close()
+    return None if found is None else int(found[0])
 
 
 # ---------------------------------------------------------------- delivery

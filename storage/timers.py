@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.hot_path import driver_time
 from storage.models import timer_table
 
 T = timer_table
@@ -133,13 +134,55 @@ def claim_due(
     return claimed
 
 
+_FINISH = (
+    "UPDATE timer SET status = {p}, fired_at = {p}, outcome = {p}, lease_until = NULL "
+    "WHERE id = {p} AND status = 'claimed' AND leased_by = {p}"
+)
+_NOTE = "UPDATE timer SET outcome = {p} WHERE id = {p} AND status = 'claimed' AND leased_by = {p}"
+_RELEASE = (
+    "UPDATE timer SET status = 'pending', lease_until = NULL, leased_by = NULL "
+    "WHERE status = 'claimed' AND leased_by = {p}"
+)
+
+
+def _cursor(conn: sa.Connection) -> tuple[Any, bool, str]:
+    """The DBAPI cursor of the caller's transaction (the sweep writes these rows once per
+    timer: SQLAlchemy Core's statement machinery costs more than the statement itself)."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    is_sqlite = conn.dialect.name == "sqlite"
+    return dbapi.cursor(), is_sqlite, "?" if is_sqlite else "%s"
+
+
 def finish(
     conn: sa.Connection, timer_id: int, *, worker: str, status: str, now: datetime, outcome: str
 ) -> bool:
     """Record what became of a claimed timer; False when this worker no longer holds it."""
-    result = conn.execute(
-        T.update()
-        .where(T.c.id == timer_id, T.c.status == "claimed", T.c.leased_by == worker)
-        .values(status=status, fired_at=now, outcome=outcome, lease_until=None)
+    cur, is_sqlite, p = _cursor(conn)
+    cur.execute(
+        _FINISH.format(p=p),
+        (status, driver_time(now, sqlite=is_sqlite), outcome, timer_id, worker),
     )
-    return result.rowcount == 1
+    changed = cur.rowcount
+    cur.close()
+    return bool(changed == 1)
+
+
+def note(conn: sa.Connection, timer_id: int, *, worker: str, outcome: str) -> bool:
+    """Write why a claimed timer could not be fired, leaving it claimed: when the lease runs
+    out, a sweep (this one or another worker's) takes it again. False if no longer held."""
+    cur, _is_sqlite, p = _cursor(conn)
+    cur.execute(_NOTE.format(p=p), (outcome, timer_id, worker))
+    changed = cur.rowcount
+    cur.close()
+    return bool(changed == 1)
+
+
+def release_all(conn: sa.Connection, worker: str) -> int:
+    """Hand back every timer still claimed by `worker` (a worker stopping): pending again,
+    due at once for any sweep. Returns how many."""
+    cur, _is_sqlite, p = _cursor(conn)
+    cur.execute(_RELEASE.format(p=p), (worker,))
+    changed = cur.rowcount
+    cur.close()
+    return int(changed or 0)

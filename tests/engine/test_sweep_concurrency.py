@@ -65,7 +65,10 @@ def test_two_workers_fire_each_of_five_thousand_due_timers_once(
     barrier = threading.Barrier(2)
 
     def work(name: str) -> None:
-        sweep = TimerSweep(runtime.engine, worker=name, batch=200)
+        # chunks of 20 timers per transaction: still batched, but SQLite's one write lock
+        # changes hands often enough for both workers to take part (a waiter polls for it, so
+        # long transactions back to back can keep the other worker out for a whole sweep)
+        sweep = TimerSweep(runtime.engine, worker=name, batch=200, chunk=20)
         barrier.wait()
         reports.append(sweep.run_once())
 

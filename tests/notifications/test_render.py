@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import sys
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from engine.errors import InvalidData
+from notifications.headers import _CONTROL
 from notifications.ics import invitation
 from notifications.recipient import REQUIRED_LANGUAGES, Recipient
 from notifications.render import (
@@ -660,3 +663,37 @@ def test_message_ids_are_stable_per_outbox_key() -> None:
     assert len(first.split("@")[0]) == 1 + 32
     with pytest.raises(ValueError, match="domain"):
         make_message_id("k", "evil.org>\r\nBcc: x")
+
+
+def test_the_control_character_class_is_exactly_unicodes_cc_zl_and_zp() -> None:
+    """clean_header replaces these with one regex pass; the class must match unicodedata."""
+    expected = {
+        chr(c)
+        for c in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(c)) in ("Cc", "Zl", "Zp")
+    }
+    found = set(_CONTROL.findall("".join(chr(c) for c in range(sys.maxunicode + 1) if c != 0)))
+    assert found | {"\x00"} == expected
+    assert _CONTROL.fullmatch("\x00")
+
+
+def test_a_built_message_is_stable_crlf_wire_format_with_short_encoded_headers(
+    renderer: MailRenderer, context: Callable[..., dict[str, Any]]
+) -> None:
+    recipient = person("es", name="Karla Méndez Zelaya, Tribunal Supremo Electoral")
+    title = "Taller para el Tribunal Supremo Electoral de Honduras: administración y justicia"
+    rendered = renderer.render("request_received", recipient, context(title=title))
+    raw = _build(rendered, recipient)
+    assert raw == _build(rendered, recipient), "the same mail is the same bytes (a resend)"
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    subject = head[head.index("Subject:") :].split("\r\n")
+    assert subject[0].startswith("Subject: =?utf-8?b?")
+    assert all(len(line) <= 78 for line in subject if line.startswith(("Subject", " =?")))
+    message = parse(raw)
+    assert message["Subject"] == rendered.subject
+    assert message["To"].addresses[0].display_name == recipient.name
+    assert body(message, "plain") == rendered.text
+    assert body(message, "html") == rendered.html
+    assert not [d for part in message.walk() for d in part.defects]
