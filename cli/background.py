@@ -7,6 +7,13 @@ of it within a moment. The queues themselves are tables (timers, outbox), so not
 when the process stops, and several workers may run at once. With no SMTP relay configured,
 an aiosmtpd catcher on loopback receives the mail (under `$CICIE_HOME/mail`), so the real
 delivery path always runs.
+
+Stopping (SIGTERM/SIGINT on `cicie worker`, shutdown of `cicie serve`) is graceful: no new
+claims are taken; the timer being fired finishes (one transaction) and the rest of its claimed
+batch is handed back; the mail batch in flight is sent and recorded if that takes less than
+`CICIE_SHUTDOWN_GRACE` seconds, else it is cancelled. Whatever this process still holds then
+(timers `claimed`, messages `sending` under its name) gets its lease cleared, so another worker
+takes it at once instead of after the lease.
 """
 
 from __future__ import annotations
@@ -15,15 +22,24 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 from datetime import UTC, datetime
+from typing import Any
 
+import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from engine.bootstrap import Runtime
-from engine.sweep import TimerSweep
+from engine.service import Engine
+from engine.sweep import SweepReport, TimerSweep
 from notifications.catcher import MailCatcher
 from notifications.dispatcher import Dispatcher
 from notifications.smtp import SmtpConfig
+from storage import timers
+from storage.db import Database
+from storage.models import outbox_table
+from storage.outbox import Claimed
+from storage.timers import ClaimedTimer
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +53,81 @@ JOB_ID = "outbox-dispatch"
 SWEEP_ID = "timer-sweep"
 
 
+class Stopping(Exception):
+    """The worker is stopping: the sweep leaves the rest of its batch to `release_leases`."""
+
+
+class StoppableSweep(TimerSweep):
+    """The timer sweep, checked before each timer: once `stopping` is set, the timer being
+    fired has finished (its transaction is whole) and no other is started or claimed."""
+
+    def __init__(self, engine: Engine, *, stopping: threading.Event, **kwargs: Any) -> None:
+        super().__init__(engine, **kwargs)
+        self.stopping = stopping
+
+    def _fire(self, item: ClaimedTimer, now: datetime, report: SweepReport) -> None:
+        if self.stopping.is_set():
+            raise Stopping
+        super()._fire(item, now, report)
+
+
+class StoppableDispatcher(Dispatcher):
+    """The dispatcher, which takes no new batch once `stopping` is set (the batch in flight is
+    still sent and recorded)."""
+
+    def __init__(self, *args: Any, stopping: threading.Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stopping = stopping
+
+    async def _claim(self, start: datetime) -> tuple[datetime, list[Claimed]] | None:
+        if self.stopping.is_set():
+            return None
+        return await super()._claim(start)
+
+
+def release_leases(db: Database, *, timer_worker: str, mail_worker: str) -> tuple[int, int]:
+    """Hand back every timer and message still leased to this process: due again at once for
+    any worker. A message's attempt is not counted (as `outbox.settle(release=…)` does).
+    Returns (timers, messages) released."""
+    # the outbox half belongs in storage/outbox.py (`release_all(conn, worker)`, like the
+    # timers'); kept here while that module is being reworked
+    o = outbox_table
+    with db.transaction() as conn:
+        released = timers.release_all(conn, timer_worker)
+        messages = conn.execute(
+            o.update()
+            .where(o.c.status == "sending", o.c.leased_by == mail_worker)
+            .values(status="pending", attempts=o.c.attempts - 1, lease_until=None, leased_by=None)
+        ).rowcount
+    return released, int(messages or 0)
+
+
 class Worker:
     def __init__(
-        self, runtime: Runtime, *, interval: float = 10.0, sweep_interval: float = 30.0
+        self,
+        runtime: Runtime,
+        *,
+        interval: float | None = None,
+        sweep_interval: float | None = None,
+        grace: float | None = None,
     ) -> None:
+        settings = runtime.settings
         self.runtime = runtime
-        self.interval = interval
-        self.sweep_interval = sweep_interval
-        self.sweep = TimerSweep(runtime.engine, worker=worker_name("worker"))
+        self.interval = settings.dispatch_interval if interval is None else interval
+        self.sweep_interval = settings.sweep_interval if sweep_interval is None else sweep_interval
+        self.grace = settings.shutdown_grace if grace is None else grace
+        self.stopping = threading.Event()
+        self.sweep = StoppableSweep(
+            runtime.engine,
+            worker=worker_name("worker"),
+            lease_seconds=settings.timer_lease_seconds,
+            stopping=self.stopping,
+        )
         self.catcher: MailCatcher | None = None
-        self.dispatcher: Dispatcher | None = None
+        self.dispatcher: StoppableDispatcher | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._running: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
         settings = self.runtime.settings
@@ -57,7 +136,7 @@ class Worker:
             self.catcher = MailCatcher(settings.mail_dir, port=settings.catcher_port)
             catcher_port = await self.catcher.start()
             log.info("no SMTP relay configured: catching mail on 127.0.0.1:%s", catcher_port)
-        self.dispatcher = Dispatcher(
+        self.dispatcher = StoppableDispatcher(
             self.runtime.db,
             SmtpConfig.from_settings(settings, catcher_port=catcher_port),
             clock=self.runtime.engine.clock,
@@ -65,6 +144,7 @@ class Worker:
             connections=settings.smtp_connections,
             max_attempts=settings.mail_max_attempts,
             lease_seconds=settings.outbox_lease_seconds,
+            stopping=self.stopping,
         )
         self._loop = asyncio.get_running_loop()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -91,8 +171,18 @@ class Worker:
         self.scheduler.start()
         self.runtime.engine.after_commit.append(self.nudge)
 
+    def _track(self) -> asyncio.Task[Any] | None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return task
+
     async def _dispatch(self) -> None:
         assert self.dispatcher is not None
+        if self.stopping.is_set():
+            return
+        self._track()
         try:
             report = await self.dispatcher.run_once()
         except Exception:  # a pass must never kill the schedule; the next one retries
@@ -104,13 +194,20 @@ class Worker:
             )
 
     async def _sweep(self) -> None:
+        if self.stopping.is_set():
+            return
+        self._track()
         try:
             report = await asyncio.to_thread(self.sweep.run_once)
+        except Stopping:
+            log.info("timer sweep interrupted: the worker is stopping")
+            return
         except Exception:  # a pass must never kill the schedule; the next one retries
             log.exception("timer sweep failed")
             return
+        summary = {k: v for k, v in report.to_dict().items() if k != "fired"}
         if report.fired or report.skipped:
-            log.info("timers: %s", report.to_dict())
+            log.info("timers: %s", summary)
 
     def nudge(self) -> None:
         """Run a pass now (called after a commit, possibly from a worker thread)."""
@@ -126,11 +223,41 @@ class Worker:
         loop.call_soon_threadsafe(wake)
 
     async def stop(self) -> None:
+        """Stop claiming, let the work in flight end (within the grace period), hand back
+        what is still leased to this process."""
         if self.nudge in self.runtime.engine.after_commit:
             self.runtime.engine.after_commit.remove(self.nudge)
+        self.stopping.set()
+        if self.scheduler is not None:
+            # pause first: shutdown() would cancel the passes that are running
+            self.scheduler.pause()
+        running = [t for t in self._running if not t.done()]
+        if running:
+            log.info("stopping: waiting up to %s s for %s pass(es)", self.grace, len(running))
+            _done, late = await asyncio.wait(running, timeout=self.grace)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("stopping: %s pass(es) cancelled after the grace period", len(late))
+                await asyncio.wait(late, timeout=5)
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         if self.dispatcher is not None:
+            try:
+                n_timers, n_messages = await asyncio.to_thread(
+                    release_leases,
+                    self.runtime.db,
+                    timer_worker=self.sweep.worker,
+                    mail_worker=self.dispatcher.worker,
+                )
+            except sa.exc.SQLAlchemyError:
+                log.exception("stopping: could not hand back leases; they expire on their own")
+            else:
+                if n_timers or n_messages:
+                    log.info(
+                        "stopping: handed back %s timers and %s messages", n_timers, n_messages
+                    )
             await self.dispatcher.aclose()
         if self.catcher is not None:
             await self.catcher.stop()
+        log.info("worker stopped")

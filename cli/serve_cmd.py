@@ -9,6 +9,7 @@ import uvicorn
 
 from cli.background import Worker
 from cli.context import runtime
+from cli.logs import configure_logging
 from engine.accounts import Accounts, ensure_demo_users
 from engine.bootstrap import Runtime
 from engine.demo import load_demo
@@ -23,6 +24,7 @@ def serve(
 ) -> None:
     """Run the application; on an empty database, load the demo set and print a demo login."""
     with runtime() as rt:
+        configure_logging(rt.settings)
         _serve(rt, host, port, worker=not no_worker)
 
 
@@ -46,4 +48,13 @@ def _serve(rt: Runtime, host: str | None, port: int | None, *, worker: bool) -> 
 
     typer.echo(f"CICIE on http://{host}:{port}  (API docs: /docs, health: /healthz)")
     services = [Worker(rt)] if worker else []
-    uvicorn.run(create_app(rt, services=services), host=host, port=port, log_level="info")
+    # our logging set-up formats uvicorn's lines too; the access line, with the request id, is
+    # written by web.observability
+    uvicorn.run(
+        create_app(rt, services=services),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(rt.settings.shutdown_grace) + 5,
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +15,7 @@ from typing import Annotated
 import typer
 
 from cli.background import Worker, worker_name
+from cli.logs import configure_logging
 from cli.output import domain_errors, emit
 from engine.bootstrap import Runtime, build_runtime
 from engine.clock import ManualClock, system_clock
@@ -21,6 +24,8 @@ from engine.sweep import TimerSweep
 from notifications.dispatcher import Dispatcher
 from notifications.smtp import SmtpConfig
 from notifications.wiring import install_mail
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -40,6 +45,7 @@ def _runtime(now: str | None) -> Iterator[Runtime]:
             )
         clock = ManualClock(moment)
     rt = build_runtime(clock=clock)
+    configure_logging(rt.settings)
     install_mail(rt)
     try:
         yield rt
@@ -87,13 +93,28 @@ async def _dispatch_once(rt: Runtime) -> dict[str, int]:
 
 
 async def _forever(rt: Runtime) -> None:
+    """Until SIGINT/SIGTERM: then stop claiming, finish or hand back the work in flight
+    (`Worker.stop`), exit 0. A second signal while stopping exits at once (130)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set():
+            log.warning("%s again while stopping: exiting now", sig.name)
+            os._exit(130)
+        log.info("%s: stopping", sig.name)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, sig)
     background = Worker(rt)
     await background.start()
+    log.info(
+        "worker started (dispatch every %s s, sweep every %s s)",
+        background.interval,
+        background.sweep_interval,
+    )
     try:
         await stop.wait()
     finally:
