@@ -7,7 +7,7 @@ export CICIE_HOME ?= $(CURDIR)/var
 export CICIE_PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint format bench bench-peers clean
+.PHONY: install run test lint format messages bench bench-peers clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+## messages: extract the web interface's strings and merge them into the Spanish catalogue
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext --no-location --omit-header -o web/locale/messages.pot .
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -i web/locale/messages.pot -d web/locale -l es
 
 ## bench-peers: the engine beside the floor and the peers, in one run (see docs/benchmarks.md)
 PEERS ?= ../shared/bench/peers

@@ -48,6 +48,16 @@ class Settings(BaseSettings):
     mail_max_attempts: int = 8
     outbox_lease_seconds: int = 120
     workflow_dir: Path | None = Field(default=None)
+    # final-report attachments sent through a report link (PDF only)
+    upload_max_bytes: int = 10 * 1024 * 1024
+    upload_max_files: int = 5
+    # operations: logs, worker pace, leases, shutdown (docs/operations.md)
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    dispatch_interval: float = Field(default=10.0, gt=0)
+    sweep_interval: float = Field(default=30.0, gt=0)
+    timer_lease_seconds: int = Field(default=120, gt=0)
+    shutdown_grace: float = Field(default=10.0, ge=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 
 from config.settings import Settings
 from engine.events import DomainEvent, RequestCreated, RequestUpdated, TimerFired
+from engine.links import LinkSigner
 from engine.views import RequestView
-from notifications.ics import invitation
+from notifications.links import LinkMaker
 from notifications.recipient import Recipient
 from notifications.recipients import RecipientResolver
 from notifications.render import Attachment, MailRenderer, build_message, make_message_id
@@ -29,12 +30,17 @@ LABEL_LANGUAGES = ("es", "en", "fr")
 
 class OutboxWriter:
     def __init__(
-        self, renderer: MailRenderer, resolver: RecipientResolver, settings: Settings
+        self,
+        renderer: MailRenderer,
+        resolver: RecipientResolver,
+        settings: Settings,
+        links: LinkMaker | None = None,
     ) -> None:
         self.renderer = renderer
         self.resolver = resolver
         self.sender = settings.mail_from
         self.base_url = settings.resolved_base_url.rstrip("/")
+        self.links = links or LinkMaker(self.base_url, LinkSigner(settings.secret_key))
         address = parseaddr(settings.mail_from)[1]
         self.domain = address.rpartition("@")[2] or "cicie.localhost"
 
@@ -85,7 +91,13 @@ class OutboxWriter:
             (lang for lang in recipient.language_chain() if lang in LABEL_LANGUAGES), "en"
         )
         context = _context(
-            request, event.definition, emb, recipient, label_lang, self._link(request), due
+            request,
+            event.definition,
+            emb,
+            recipient,
+            label_lang,
+            self.links.for_recipient(request, recipient),
+            due,
         )
         context["comment"] = comment
         if isinstance(event, RequestUpdated):
@@ -123,9 +135,6 @@ class OutboxWriter:
             now=event.at,
         )
 
-    def _link(self, request: RequestView) -> str:
-        return f"{self.base_url}/requests/{request.id}"
-
     def _invitation(
         self,
         request: RequestView,
@@ -138,6 +147,8 @@ class OutboxWriter:
         end = _as_date(request.data.get("event_end"))
         if start is None or end is None:
             return None
+        from notifications.ics import invitation  # icalendar: ~0.2 s to import, rarely needed
+
         data = invitation(
             uid=f"cicie-request-{request.id}@{self.domain}",
             sequence=request.version,  # grows with every change: calendars update, not duplicate
@@ -147,7 +158,7 @@ class OutboxWriter:
             location=str(request.data.get("venue") or "") or None,
             organizer=parseaddr(self.sender)[1] or f"cicie@{self.domain}",
             attendee=recipient.address,
-            description=self._link(request),
+            description=self.links.for_recipient(request, recipient),
             now=now,
         )
         return Attachment("invitation.ics", "text/calendar; method=REQUEST; charset=utf-8", data)

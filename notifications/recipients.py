@@ -17,6 +17,8 @@ from engine.views import RequestView
 from notifications.recipient import Recipient
 from storage.embs import EmbRow
 
+OWES_REPORT = ("intern", "delegates")
+
 
 class RecipientResolver:
     def __init__(self, catalogues: Catalogues, settings: Settings) -> None:
@@ -26,14 +28,18 @@ class RecipientResolver:
     def resolve(
         self, roles: Sequence[str], request: RequestView, emb: EmbRow | None
     ) -> list[Recipient]:
-        seen: set[str] = set()
+        seen: dict[str, int] = {}
         out: list[Recipient] = []
         for role in roles:
             for recipient in self._role(role, request, emb):
                 key = recipient.address.lower()
                 if key not in seen:
-                    seen.add(key)
+                    seen[key] = len(out)
                     out.append(recipient)
+                elif role in OWES_REPORT:
+                    # a contact person who was also a delegate owes the report: one message,
+                    # addressed to them as the delegate (it carries their report link)
+                    out[seen[key]] = recipient
         return out
 
     def _role(self, role: str, request: RequestView, emb: EmbRow | None) -> Iterator[Recipient]:

@@ -99,6 +99,12 @@ class Request(SQLModel, table=True):
     """One CICIE request; `version` increases with every change (optimistic concurrency)."""
 
     __tablename__ = "request"
+    # the dashboard counts by (programme, state) and looks for stale requests by state and
+    # last change: both answered from an index, without reading each request's data
+    __table_args__ = (
+        sa.Index("ix_request_programme_state", "programme", "state"),
+        sa.Index("ix_request_state_updated", "state", "updated_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     programme: str = Field(max_length=80, index=True)
     workflow_version: int
@@ -207,6 +213,36 @@ class Timer(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ReportDraft(SQLModel, table=True):
+    """The final report an intern or delegate is writing through a report link, saved as a
+    draft (one per request; cleared in the transaction that submits the report)."""
+
+    __tablename__ = "report_draft"
+    request_id: int = Field(
+        primary_key=True, foreign_key="request.id", sa_column_kwargs={"autoincrement": False}
+    )
+    data: str = Field(sa_type=sa.Text)  # JSON text: {field: text}
+    saved_by: str = Field(max_length=254)  # the address the link was issued to
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReportAttachment(SQLModel, table=True):
+    """A PDF sent with a final report, kept in the database (checked: size, name, `%PDF-`).
+    `submitted` turns true in the transaction that submits the report."""
+
+    __tablename__ = "report_attachment"
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    data: bytes = Field(sa_type=sa.LargeBinary)
+    uploaded_by: str = Field(max_length=254)
+    submitted: bool = Field(default=False)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
 metadata = SQLModel.metadata
 emb_table: sa.Table = Emb.__table__  # type: ignore[attr-defined]
 partner_table: sa.Table = Partner.__table__  # type: ignore[attr-defined]
@@ -218,3 +254,5 @@ user_table: sa.Table = User.__table__  # type: ignore[attr-defined]
 api_token_table: sa.Table = ApiToken.__table__  # type: ignore[attr-defined]
 outbox_table: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
 timer_table: sa.Table = Timer.__table__  # type: ignore[attr-defined]
+report_draft_table: sa.Table = ReportDraft.__table__  # type: ignore[attr-defined]
+report_attachment_table: sa.Table = ReportAttachment.__table__  # type: ignore[attr-defined]

@@ -11,30 +11,23 @@ from pathlib import Path
 from typing import Protocol
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from engine.accounts import Accounts
 from engine.bootstrap import Runtime
+from engine.links import LinkSigner
 from web.api import router as api_router
 from web.errors import install_error_handlers
+from web.observability import RequestIdMiddleware
 from web.pages import auth, dashboard, links, outbox, requests, results
 from web.pages.errors import install_page_error_handlers
+from web.security_headers import SecurityHeadersMiddleware
 from web.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SignInThrottle
 from web.templating import Pages
 
 STATIC_DIR = Path(__file__).parent / "static"
-SECURITY_HEADERS = {
-    # no inline script or style anywhere: what the pages run comes from /static
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +57,7 @@ def create_app(runtime: Runtime, *, services: Sequence[BackgroundService] = ()) 
     app.state.runtime = runtime
     app.state.accounts = Accounts(runtime.db, runtime.engine.clock)
     app.state.pages = Pages(runtime.settings.timezone)
+    app.state.links = LinkSigner(runtime.settings.secret_key, runtime.engine.clock)
     app.state.sign_in_throttle = SignInThrottle(runtime.engine.clock)
     install_error_handlers(app)
     install_page_error_handlers(app)
@@ -80,12 +74,7 @@ def create_app(runtime: Runtime, *, services: Sequence[BackgroundService] = ()) 
         https_only=runtime.settings.resolved_base_url.startswith("https://"),
     )
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeadersMiddleware)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -99,4 +88,5 @@ def create_app(runtime: Runtime, *, services: Sequence[BackgroundService] = ()) 
             return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
         return {"status": "ready", "database": "ok"}
 
+    app.add_middleware(RequestIdMiddleware)  # outermost: X-Request-ID, access log
     return app

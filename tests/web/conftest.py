@@ -3,6 +3,7 @@ and a factory of `Authorization` headers for users of each role."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -15,6 +16,13 @@ from engine.bootstrap import Runtime
 from web.app import create_app
 
 Auth = Callable[..., dict[str, str]]
+SignIn = Callable[..., TestClient]
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
 
 
 @pytest.fixture
@@ -49,5 +57,32 @@ def auth(accounts: Accounts) -> Auth:
             accounts.add_user(username, role, f"{username}-password-long")
             tokens[key] = accounts.issue_token(username, label="tests")
         return {"Authorization": f"Bearer {tokens[key]}"}
+
+    return make
+
+
+@pytest.fixture
+def sign_in(app: FastAPI, accounts: Accounts) -> SignIn:
+    """`sign_in("coordinator", "ana")` → a browser (its own cookie jar) signed in as them."""
+    made: set[str] = set()
+
+    def make(role: str, name: str | None = None) -> TestClient:
+        username = name or role
+        if username not in made:
+            accounts.add_user(username, role, f"{username}-password-long", language="en")
+            made.add(username)
+        browser = TestClient(app)
+        token = csrf_of(browser.get("/login").text)
+        response = browser.post(
+            "/login",
+            data={
+                "username": username,
+                "password": f"{username}-password-long",
+                "csrf_token": token,
+            },
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        return browser
 
     return make

@@ -1,15 +1,96 @@
-"""(being built)"""
+"""The dashboard: requests by programme and state, what is due this week, what is overdue or
+stuck, and the list of requests, all narrowed by the filters in the query string."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from web.pages.deps import PagesDep, PageUser
+from engine.dashboard import DashboardQuery, load_dashboard
+from results.countries import CONTINENT_OF, CONTINENTS
+from web.forms import Formatter
+from web.pages.deps import EngineDep, PagesDep, PageUser
+from web.templating import request_language
 
 router = APIRouter(include_in_schema=False)
 
+Text = Annotated[str | None, Query(max_length=80)]
+
+
+def _blank(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
 
 @router.get("/")
-def dashboard(request: Request, pages: PagesDep, user: PageUser) -> HTMLResponse:
-    return pages.render(request, "error.html", {"status_code": 200, "message": "dashboard"})
+def dashboard(
+    request: Request,
+    pages: PagesDep,
+    engine: EngineDep,
+    user: PageUser,
+    programme: Text = None,
+    state: Text = None,
+    emb: Text = None,
+    region: Text = None,
+    year: Text = None,
+    theme: Text = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    region = _blank(region)
+    countries = None
+    if region in CONTINENTS:
+        countries = frozenset(code for code, c in CONTINENT_OF.items() if c == region)
+    else:
+        region = None
+    year_value = _blank(year)
+    year_number = (
+        int(year_value) if year_value and year_value.isdigit() and len(year_value) == 4 else None
+    )
+    query = DashboardQuery(
+        programme=_blank(programme),
+        state=_blank(state),
+        emb=_blank(emb),
+        countries=countries,
+        year=year_number,
+        theme=_blank(theme),
+        page=page,
+    )
+    data = load_dashboard(engine, query)
+    filters = {
+        "programme": query.programme or "",
+        "state": query.state or "",
+        "emb": query.emb or "",
+        "region": region or "",
+        "year": str(year_number) if year_number else "",
+        "theme": query.theme or "",
+    }
+    # every state of every programme, in workflow order, for the filter and the table columns
+    state_order: list[str] = []
+    for d in data.definitions.values():
+        for name in d.states:
+            if name not in state_order:
+                state_order.append(name)
+    state_labels = {
+        name: next(d.states[name].label for d in data.definitions.values() if name in d.states)
+        for name in state_order
+    }
+    columns = [s for s in state_order if any(s in by_state for by_state in data.counts.values())]
+    query_string = urlencode({k: v for k, v in filters.items() if v})
+    return pages.render(
+        request,
+        "dashboard.html",
+        {
+            "data": data,
+            "filters": filters,
+            "filter_query": query_string,
+            "state_order": state_order,
+            "state_labels": state_labels,
+            "columns": columns,
+            "regions": CONTINENTS,
+            "embs": engine.list_embs(),
+            "fmt": Formatter(engine.catalogues, request_language(request)),
+        },
+    )

@@ -1,7 +1,463 @@
-"""(being built)"""
+"""Pages for people without an account, reached through signed links (engine/links.py):
+
+- `/report/{token}`: an intern or delegate writes the final report of one request — saves a
+  draft, attaches PDF files, submits it (`submit_report`, as `intern` for an internship and
+  `delegate` otherwise, named by the address the link was issued to);
+- `/status/{token}`: a partner follows one request, read-only, with nothing internal in it
+  (no comments, no names from the history, no costs).
+
+The request id comes only from the token: a link for request A never reaches request B. An
+expired link is a 410 page, an altered one a 404 page. Coordinators read the report and
+download its attachments at `/requests/{id}/final-report` and
+`/requests/{id}/attachments/{attachment_id}`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from engine.errors import GuardFailed, InvalidData, NotAllowed
+from engine.links import LinkClaim, LinkExpired, LinkInvalid, LinkSigner, Purpose
+from engine.reports import (
+    REPORT_FIELDS,
+    AttachmentRefused,
+    AttachmentTooLarge,
+    FinalReports,
+    NotAwaitingReport,
+    ReportState,
+    TooManyAttachments,
+)
+from engine.service import Engine
+from engine.views import RequestView
+from web.i18n import translations
+from web.pages.deps import EngineDep, Form, PagesDep, PageUser
+from web.templating import Pages, flash, request_language
+from web.uploads import body_limit, check_content_length, read_uploads
+from workflows.definition import INTERNAL_RECIPIENTS, WorkflowDefinition
 
 router = APIRouter(include_in_schema=False)
+
+ATTACHMENTS_FIELD = "attachments"
+# pages reached by a link carry the link in their address: never cached, never indexed
+LINK_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+Token = Annotated[str, Path(max_length=1000)]
+
+
+# ---------------------------------------------------------------- wiring
+def get_link_signer(request: Request) -> LinkSigner:
+    """The application's link signer (made on first use from the site's secret and clock)."""
+    signer: LinkSigner | None = getattr(request.app.state, "links", None)
+    if signer is None:
+        runtime = request.app.state.runtime
+        signer = LinkSigner(runtime.settings.secret_key, runtime.engine.clock)
+        request.app.state.links = signer
+    return signer
+
+
+def get_final_reports(request: Request) -> FinalReports:
+    reports: FinalReports | None = getattr(request.app.state, "final_reports", None)
+    if reports is None:
+        runtime = request.app.state.runtime
+        reports = FinalReports(
+            runtime.engine,
+            max_bytes=runtime.settings.upload_max_bytes,
+            max_files=runtime.settings.upload_max_files,
+        )
+        request.app.state.final_reports = reports
+    return reports
+
+
+ReportsDep = Annotated[FinalReports, Depends(get_final_reports)]
+
+
+def verified(request: Request, token: str, purpose: Purpose) -> LinkClaim:
+    """The link's claim; an expired link is a 410 page, any other bad link a 404 page."""
+    gettext = translator(request)
+    try:
+        return get_link_signer(request).verify(token, purpose)
+    except LinkExpired:
+        raise HTTPException(
+            status.HTTP_410_GONE,
+            gettext("This link has expired. Ask CICIE's coordination for a new link."),
+        ) from None
+    except LinkInvalid:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            gettext("This link is not valid. Check that it was copied whole."),
+        ) from None
+
+
+def limit_report_body(request: Request) -> None:
+    """Before the form is parsed: refuse a body larger than every allowed file together."""
+    settings = request.app.state.runtime.settings
+    check_content_length(request, body_limit(settings.upload_max_bytes, settings.upload_max_files))
+
+
+def translator(request: Request) -> Callable[[str], str]:
+    """`gettext` in the page's language (call it `gettext(...)` so `make messages` finds it)."""
+    return translations(request_language(request)).gettext
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+# ---------------------------------------------------------------- final report
+def _sections(
+    definition: WorkflowDefinition,
+    language: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+) -> list[dict[str, Any]]:
+    out = []
+    for name in REPORT_FIELDS:
+        spec = definition.fields.get(name)
+        label = spec.label.get(language) if spec is not None and spec.label else name
+        out.append(
+            {"name": name, "label": label, "value": values.get(name, ""), "error": errors.get(name)}
+        )
+    return out
+
+
+def _event(view: RequestView) -> dict[str, Any]:
+    data = view.data
+    return {
+        "start": data.get("event_start"),
+        "end": data.get("event_end"),
+        "venue": data.get("venue") if isinstance(data.get("venue"), str) else None,
+    }
+
+
+def _render_form(
+    request: Request,
+    pages: Pages,
+    engine: Engine,
+    reports: FinalReports,
+    token: str,
+    state: ReportState,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    problems: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    language = request_language(request)
+    definition = engine.definition_of(state.view).definition
+    if values is None:
+        values = dict(state.draft.fields) if state.draft else {}
+    return pages.render(
+        request,
+        "report_form.html",
+        {
+            "token": token,
+            "view": state.view,
+            "programme": definition.title.get(language),
+            "event": _event(state.view),
+            "overdue": state.view.state == "report_overdue",
+            "sections": _sections(definition, language, values, errors or {}),
+            "attachments_error": (errors or {}).get(ATTACHMENTS_FIELD),
+            "problems": problems or [],
+            "draft_saved_at": state.draft.updated_at if state.draft else None,
+            "attachments": state.attachments,
+            "max_files": reports.max_files,
+            "max_megabytes": max(1, reports.max_bytes // (1024 * 1024)),
+        },
+        status_code=status_code,
+        headers=LINK_HEADERS,
+    )
+
+
+def _render_done(
+    request: Request,
+    pages: Pages,
+    engine: Engine,
+    state: ReportState,
+    *,
+    staff: bool = False,
+    status_code: int = 200,
+) -> Response:
+    language = request_language(request)
+    definition = engine.definition_of(state.view).definition
+    values = {n: v for n, v in state.view.data.items() if n in REPORT_FIELDS and isinstance(v, str)}
+    return pages.render(
+        request,
+        "report_done.html",
+        {
+            "view": state.view,
+            "programme": definition.title.get(language),
+            "state_label": definition.states[state.view.state].label.get(language),
+            "event": _event(state.view),
+            "awaiting": state.awaiting,
+            "submitted": state.submitted,
+            "sections": _sections(definition, language, values, {}),
+            "has_report": any(values.values()),
+            "attachments": state.attachments,
+            "draft_saved_at": state.draft.updated_at if state.draft else None,
+            "staff": staff,
+        },
+        status_code=status_code,
+        headers=None if staff else LINK_HEADERS,
+    )
+
+
+@router.get("/report/{token}")
+def report_page(
+    request: Request, token: Token, pages: PagesDep, engine: EngineDep, reports: ReportsDep
+) -> Response:
+    claim = verified(request, token, "report")
+    state = reports.state(claim.request_id)
+    if state.awaiting:
+        return _render_form(request, pages, engine, reports, token, state)
+    return _render_done(request, pages, engine, state)
+
+
+@router.post("/report/{token}")
+async def report_post(
+    request: Request,
+    token: Token,
+    pages: PagesDep,
+    engine: EngineDep,
+    reports: ReportsDep,
+    _limit: Annotated[None, Depends(limit_report_body)],
+    form: Form,
+) -> Response:
+    try:
+        return await _handle_report_post(request, token, pages, engine, reports, form)
+    finally:
+        await form.close()  # the spooled upload files
+
+
+async def _handle_report_post(
+    request: Request,
+    token: str,
+    pages: Pages,
+    engine: Engine,
+    reports: FinalReports,
+    form: FormData,
+) -> Response:
+    gettext = translator(request)
+    claim = verified(request, token, "report")
+    request_id = claim.request_id
+    values = {name: _text(form, name) for name in REPORT_FIELDS}
+    action = _text(form, "action")
+    remove = _text(form, "remove")
+
+    async def again(status_code: int, **kw: Any) -> Response:
+        state = await run_in_threadpool(reports.state, request_id)
+        if not state.awaiting:
+            return _render_done(request, pages, engine, state, status_code=status.HTTP_409_CONFLICT)
+        return _render_form(
+            request,
+            pages,
+            engine,
+            reports,
+            token,
+            state,
+            values=values,
+            status_code=status_code,
+            **kw,
+        )
+
+    try:
+        uploads = await read_uploads(
+            form, ATTACHMENTS_FIELD, max_bytes=reports.max_bytes, max_files=reports.max_files
+        )
+        if action == "submit":
+            await run_in_threadpool(
+                lambda: reports.submit(
+                    request_id, email=claim.email, fields=values, uploads=uploads
+                )
+            )
+            return RedirectResponse(request.url.path, status.HTTP_303_SEE_OTHER)
+        removed = [int(remove)] if remove.isdigit() else []
+        await run_in_threadpool(
+            lambda: reports.save_draft(
+                request_id, email=claim.email, fields=values, uploads=uploads, remove=removed
+            )
+        )
+        flash(
+            request,
+            gettext("The file was removed.") if removed else gettext("Your draft was saved."),
+            "ok",
+        )
+        return RedirectResponse(request.url.path, status.HTTP_303_SEE_OTHER)
+    except (AttachmentTooLarge, TooManyAttachments) as exc:
+        message = (
+            gettext("A file is larger than %(mb)s MB. Nothing was saved: attach a smaller PDF.")
+            % {"mb": max(1, reports.max_bytes // (1024 * 1024))}
+            if isinstance(exc, AttachmentTooLarge)
+            else gettext("At most %(n)s files can be attached. Nothing was saved.")
+            % {"n": reports.max_files}
+        )
+        return await again(status.HTTP_413_CONTENT_TOO_LARGE, errors={ATTACHMENTS_FIELD: message})
+    except AttachmentRefused:
+        message = gettext(
+            "Only PDF files can be attached (a name ending in .pdf). Nothing was saved."
+        )
+        return await again(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, errors={ATTACHMENTS_FIELD: message}
+        )
+    except InvalidData as exc:
+        errors = {
+            d["field"]: gettext("Write this section before submitting the report.")
+            if d.get("message") == "this section must be written"
+            else str(d.get("message"))
+            for d in exc.details
+            if isinstance(d, dict) and "field" in d
+        }
+        return await again(status.HTTP_422_UNPROCESSABLE_CONTENT, errors=errors)
+    except GuardFailed as exc:
+        problems = [str(d.get("reason")) for d in exc.details if isinstance(d, dict)]
+        return await again(status.HTTP_422_UNPROCESSABLE_CONTENT, problems=problems)
+    except (NotAwaitingReport, NotAllowed):
+        return await again(status.HTTP_409_CONFLICT)
+
+
+# ---------------------------------------------------------------- coordinators' side
+@router.get("/requests/{request_id}/final-report")
+def final_report_for_staff(
+    request: Request,
+    request_id: int,
+    user: PageUser,
+    pages: PagesDep,
+    engine: EngineDep,
+    reports: ReportsDep,
+) -> Response:
+    return _render_done(request, pages, engine, reports.state(request_id), staff=True)
+
+
+def _disposition(filename: str) -> str:
+    fallback = (
+        "".join(
+            ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in filename
+        ).strip()
+        or "attachment.pdf"
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@router.get("/requests/{request_id}/attachments/{attachment_id}")
+def download_attachment(
+    request_id: int, attachment_id: int, user: PageUser, reports: ReportsDep
+) -> Response:
+    row, data = reports.attachment(request_id, attachment_id)
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": _disposition(row.filename),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+# ---------------------------------------------------------------- partner status
+def main_path(definition: WorkflowDefinition) -> list[str]:
+    """The states a request passes through when all goes well, from the initial state to a
+    final one: at each step the first way forward to a state not yet on the path (an active
+    state rather than a final one; no hold, no system-only move such as `mark_overdue`)."""
+    path = [definition.initial]
+    while not definition.states[path[-1]].final:
+        current = path[-1]
+        options = [
+            t.dest
+            for t in definition.transitions
+            if current in t.sources
+            and current not in t.generic_sources
+            and t.dest in definition.states
+            and not definition.states[t.dest].hold
+            and t.roles != ("system",)
+            and t.dest not in path
+        ]
+        if not options:
+            break
+        active = [d for d in options if not definition.states[d].final]
+        path.append((active or options)[0])
+    return path
+
+
+def _progress(
+    definition: WorkflowDefinition, view: RequestView, visited: set[str]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Each main-path state as done / current / next (or not reached, for a request that
+    left the path: declined, withdrawn); and the state whose expectations apply."""
+    path = main_path(definition)
+    state = view.state
+    focus: str | None = state
+    if definition.states[state].hold and view.held_from:
+        focus = view.held_from
+    elif definition.states[state].final and state not in path:
+        focus = None  # declined, withdrawn: no step is current
+    elif state not in path:
+        # e.g. report_overdue: the step it belongs to is the one it was moved from
+        sources = [t.sources for t in definition.transitions if t.dest == state]
+        focus = next((s for srcs in sources for s in srcs if s in path), None)
+    steps = []
+    if focus in path:
+        at = path.index(focus)
+        for i, name in enumerate(path):
+            progress = "done" if i < at else "current" if i == at else "next"
+            if i == at and definition.states[name].final:
+                progress = "done"
+            steps.append(
+                {"state": name, "label": definition.states[name].label, "progress": progress}
+            )
+    else:
+        for name in path:
+            progress = "done" if name in visited else "not_reached"
+            steps.append(
+                {"state": name, "label": definition.states[name].label, "progress": progress}
+            )
+    return steps, focus
+
+
+def _partner_reminders(
+    engine: Engine, definition: WorkflowDefinition, request_id: int, language: str
+) -> list[dict[str, Any]]:
+    timers = {t.id: t for t in definition.timers}
+    out = []
+    for entry in engine.timeline(request_id):
+        if entry.kind == "transition":
+            continue
+        if not [r for r in entry.recipients if r not in INTERNAL_RECIPIENTS]:
+            continue
+        timer = timers.get(entry.timer)
+        label = timer.label.get(language) if timer is not None else entry.label
+        out.append({"due_at": entry.due_at, "label": label})
+    return out
+
+
+@router.get("/status/{token}")
+def status_page(request: Request, token: Token, pages: PagesDep, engine: EngineDep) -> Response:
+    claim = verified(request, token, "status")
+    language = request_language(request)
+    view = engine.get(claim.request_id)
+    definition = engine.definition_of(view).definition
+    visited = {h.to_state for h in engine.history(view.id)}
+    steps, focus = _progress(definition, view, visited)
+    return pages.render(
+        request,
+        "status.html",
+        {
+            "workflow_title": definition.title.get(language),
+            "title": view.title,
+            "state": view.state,
+            "state_label": definition.states[view.state].label.get(language),
+            "on_hold": bool(definition.states[view.state].hold),
+            "final": bool(definition.states[view.state].final),
+            "steps": steps,
+            "focus": focus,
+            "event": _event(view),
+            "reminders": _partner_reminders(engine, definition, view.id, language),
+            "updated_at": view.updated_at,
+        },
+        headers=LINK_HEADERS,
+    )

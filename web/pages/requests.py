@@ -1,7 +1,478 @@
-"""(being built)"""
+"""A request's pages: create one, see it (data by stage, the workflow diagram, the actions the
+user's role may take, the history with the mail each change queued, the timers ahead), save
+its fields, advance it, print it.
+
+Every refusal re-renders the page with what the user typed still in the form: a broken rule
+(422) lists its reasons under the action, invalid data (422) is shown next to the fields, and
+a change someone else made first (409) shows their values beside the user's, with the page's
+version moved on so that submitting again applies the user's values deliberately."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from starlette.datastructures import FormData
+
+from engine.accounts import UserView
+from engine.compiler import CompiledWorkflow
+from engine.dashboard import states_left, working_state
+from engine.errors import CicieError, GuardFailed, InvalidData, NotAllowed, VersionConflict
+from engine.service import Engine
+from engine.views import HistoryEntry, RequestView
+from notifications.links import LinkMaker, SharedLink
+from notifications.recipients import RecipientResolver
+from storage import embs
+from web import diagram_svg, forms
+from web.forms import Formatter
+from web.i18n import translations
+from web.pages.deps import WRITER_ROLES, EngineDep, Form, PagesDep, PageUser, Writer, actor_of
+from web.templating import flash, request_language
 
 router = APIRouter(include_in_schema=False)
+RequestId = Annotated[int, Path(ge=1, le=2**62)]
+COMMENT_MAX = 2000
+
+
+@dataclass
+class Problems:
+    """What went wrong with a submission, for the page to show where it belongs."""
+
+    status_code: int = 200
+    message: str | None = None
+    trigger: str | None = None  # the action that was refused
+    guard_reasons: list[str] = field(default_factory=list)
+    field_errors: dict[str, list[str]] = field(default_factory=dict)
+    error_summary: list[str] = field(default_factory=list)
+    conflict: list[dict[str, Any]] | None = None  # the changes made by others since loading
+    conflict_fields: list[str] = field(default_factory=list)  # changed by both
+    section: str = "current"  # which form the submission came from
+
+
+def _formatter(request: Request, engine: Engine) -> Formatter:
+    return Formatter(engine.catalogues, request_language(request))
+
+
+def _t(request: Request, message: str) -> str:
+    """`message` in the interface language (flash messages are shown on the next page)."""
+    return translations(request_language(request)).gettext(message)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 1 else None
+
+
+def _comment(form: FormData) -> str | None:
+    text = str(form.get("comment") or "").strip()
+    return text[:COMMENT_MAX] or None
+
+
+# ---------------------------------------------------------------- new request
+def _new_page(
+    request: Request,
+    pages: PagesDep,
+    engine: Engine,
+    *,
+    values: dict[str, str],
+    errors: dict[str, list[str]] | None = None,
+    message: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    language = request_language(request)
+    programmes = [
+        (name, engine.registry.current(name).definition.title.get(language))
+        for name in engine.registry.names()
+    ]
+    return pages.render(
+        request,
+        "request_new.html",
+        {
+            "programmes": programmes,
+            "embs": engine.list_embs(),
+            "values": values,
+            "errors": errors or {},
+            "message": message,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/requests/new")
+def new_request(request: Request, pages: PagesDep, engine: EngineDep, _user: Writer) -> Response:
+    return _new_page(request, pages, engine, values={"programme": "", "emb": "", "title": ""})
+
+
+@router.post("/requests")
+def create_request(
+    request: Request, pages: PagesDep, engine: EngineDep, user: Writer, form: Form
+) -> Response:
+    values = {k: str(form.get(k) or "").strip() for k in ("programme", "emb", "title")}
+    errors: dict[str, list[str]] = {}
+    if values["programme"] not in engine.registry.names():
+        errors["programme"] = ["choose a programme"]
+    if not values["title"]:
+        errors["title"] = ["a request needs a title"]
+    if not errors:
+        try:
+            view = engine.create(
+                values["programme"],
+                emb_code=values["emb"] or None,
+                title=values["title"],
+                actor=actor_of(user),
+            )
+        except CicieError as exc:
+            errors = forms.errors_by_name(exc.details)
+            return _new_page(
+                request,
+                pages,
+                engine,
+                values=values,
+                errors=errors,
+                message=exc.message,
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            )
+        flash(request, _t(request, "Request %(id)s created.") % {"id": view.id}, "ok")
+        return RedirectResponse(f"/requests/{view.id}", status.HTTP_303_SEE_OTHER)
+    return _new_page(
+        request,
+        pages,
+        engine,
+        values=values,
+        errors=errors,
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+# ---------------------------------------------------------------- the request page
+def _stages(
+    wf: CompiledWorkflow, view: RequestView
+) -> list[tuple[str, str, list[tuple[Any, Any]]]]:
+    """(state, state label key, [(FieldDef, value)]) for each state that collects data, in
+    workflow order; then the fields only transitions collect (reasons), under "other"."""
+    d = wf.definition
+    seen: set[str] = set()
+    out: list[tuple[str, str, list[tuple[Any, Any]]]] = []
+    for name, state in d.states.items():
+        if not state.collects:
+            continue
+        fresh = [f for f in state.collects if f not in seen]
+        seen.update(state.collects)
+        rows = [(d.fields[f], view.data.get(f)) for f in fresh]
+        if rows:
+            out.append((name, name, rows))
+    other = [(d.fields[f], v) for f, v in view.data.items() if f not in seen and f in d.fields]
+    if other:
+        out.append(("", "", other))
+    return out
+
+
+def _transition_labels(wf: CompiledWorkflow) -> dict[str, Any]:
+    return {t.trigger: t.label for t in wf.definition.transitions}
+
+
+def _conflict_changes(
+    history: list[HistoryEntry], since_version: int
+) -> tuple[list[dict[str, Any]], dict[str, tuple[Any, Any]]]:
+    """The changes others made after `since_version`, and per field (value when the user loaded
+    the page, value now)."""
+    entries = [h for h in history if h.version > since_version]
+    fields: dict[str, tuple[Any, Any]] = {}
+    for h in entries:
+        for name, change in (h.changes or {}).items():
+            old, new = [*change, None, None][:2] if isinstance(change, list) else (None, change)
+            fields[name] = (fields[name][0] if name in fields else old, new)
+    summary = [
+        {
+            "actor": h.actor,
+            "at": h.at,
+            "trigger": h.trigger,
+            "from": h.from_state,
+            "to": h.to_state,
+            "fields": sorted((h.changes or {}).keys()),
+            "comment": h.comment,
+        }
+        for h in entries
+    ]
+    return summary, fields
+
+
+def _render_request(
+    request: Request,
+    pages: PagesDep,
+    engine: Engine,
+    user: UserView,
+    request_id: int,
+    *,
+    problems: Problems | None = None,
+    patch: dict[str, Any] | None = None,
+    comment: str | None = None,
+) -> HTMLResponse:
+    problems = problems or Problems()
+    actor = actor_of(user)
+    view, available = engine.show(request_id, actor)
+    wf = engine.definition_of(view)
+    d = wf.definition
+    fmt = _formatter(request, engine)
+    history = engine.history(request_id)
+    timeline = engine.timeline(request_id)
+    writer = user.role in WRITER_ROLES
+    working = working_state(d, view.state, view.held_from)
+    final = d.states[view.state].final
+
+    draft = forms.apply(view.data, patch or {})
+    errors = problems.field_errors
+    current_fields = [d.fields[f] for f in d.states[working].collects]
+    mine = set(wf.triggers_for(view.state, user.role))
+    actions = []
+    for a in available:
+        if a.trigger not in mine:
+            continue
+        extra = [
+            d.fields[f]
+            for c in wf.candidates.get((view.state, a.trigger), ())
+            for f in c.transition.collects
+        ]
+        extra = list({fd.name: fd for fd in extra}.values())
+        reasons = list(a.reasons)
+        if problems.trigger == a.trigger and problems.guard_reasons:
+            reasons = problems.guard_reasons
+        actions.append(
+            {
+                "trigger": a.trigger,
+                "label": _transition_labels(wf).get(a.trigger),
+                "allowed": a.allowed,
+                "reasons": reasons,
+                "refused": problems.trigger == a.trigger,
+                "widgets": forms.build_all(extra, draft, fmt, errors),
+            }
+        )
+    left = [s for s in states_left(d, history, working) if d.states[s].collects]
+    earlier_fields = [
+        d.fields[f]
+        for s in left
+        for f in d.states[s].collects
+        if f not in d.states[working].collects
+    ]
+    earlier_fields = list({fd.name: fd for fd in earlier_fields}.values())
+    earlier_draft = draft if problems.section == "earlier" else view.data
+    current_draft = draft if problems.section == "current" else view.data
+    submitted = any(h.trigger == "submit_report" for h in history)
+    context = {
+        "shared_links": _shared_links(request, engine, view) if writer else [],
+        "report_submitted": submitted,
+        "view": view,
+        "wf": wf,
+        "definition": d,
+        "fmt": fmt,
+        "writer": writer,
+        "final": final,
+        "working": working,
+        "stages": _stages(wf, view),
+        "diagram": Markup(
+            diagram_svg.render(d, view.state, request_language(request), held_from=view.held_from)
+        ),
+        "diagram_text": diagram_svg.text_alternative(d, request_language(request)),
+        "actions": actions,
+        "current_widgets": forms.build_all(
+            current_fields, current_draft, fmt, errors if problems.section == "current" else {}
+        ),
+        "earlier_widgets": forms.build_all(
+            earlier_fields, earlier_draft, fmt, errors if problems.section == "earlier" else {}
+        ),
+        "earlier_states": left,
+        "history": list(reversed(history)),
+        "timeline": timeline,
+        "transition_labels": _transition_labels(wf),
+        "problems": problems,
+        "comment": comment or "",
+    }
+    return pages.render(request, "request.html", context, status_code=problems.status_code)
+
+
+def _shared_links(request: Request, engine: Engine, view: RequestView) -> list[SharedLink]:
+    """The signed links coordinators may hand to partners, interns and delegates."""
+    app_state = request.app.state
+    runtime = app_state.runtime
+    with engine.db.read() as conn:
+        emb = embs.by_code(conn, view.emb) if view.emb else None
+    maker = LinkMaker(runtime.settings.resolved_base_url, app_state.links)
+    return maker.shared(view, emb, RecipientResolver(runtime.catalogues, runtime.settings))
+
+
+@router.get("/requests/{request_id}")
+def show_request(
+    request: Request, request_id: RequestId, pages: PagesDep, engine: EngineDep, user: PageUser
+) -> Response:
+    return _render_request(request, pages, engine, user, request_id)
+
+
+def _refused(
+    exc: CicieError,
+    engine: Engine,
+    request_id: int,
+    expected: int | None,
+    patch: dict[str, Any],
+    fmt: Formatter,
+    wf: CompiledWorkflow,
+    *,
+    trigger: str | None,
+    section: str,
+) -> tuple[Problems, dict[str, Any]]:
+    """The problems to show for a refused submission, and the values to put back in the form."""
+    problems = Problems(message=exc.message, trigger=trigger, section=section)
+    fields = wf.definition.fields
+    if isinstance(exc, GuardFailed):
+        problems.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        problems.guard_reasons = [
+            str(d.get("reason")) for d in exc.details if isinstance(d, dict) and d.get("reason")
+        ]
+    elif isinstance(exc, InvalidData):
+        problems.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        problems.field_errors = forms.errors_by_name(exc.details)
+        problems.error_summary = [
+            f"{forms.path_label(fields, str(d['field']), fmt)}: {d['message']}"
+            for d in exc.details
+            if isinstance(d, dict) and "field" in d
+        ]
+    elif isinstance(exc, VersionConflict):
+        problems.status_code = status.HTTP_409_CONFLICT
+        summary, changed = _conflict_changes(engine.history(request_id), expected or 0)
+        problems.conflict = summary
+        current = engine.get(request_id).data
+        merged = dict(patch)
+        for name, (loaded, _now) in changed.items():
+            if name not in merged:
+                continue
+            if merged[name] == loaded or (merged[name] is None and loaded is None):
+                merged[name] = current.get(name)  # the user left it: take the other change
+            else:
+                problems.conflict_fields.append(name)
+        patch = merged
+    elif isinstance(exc, NotAllowed):
+        problems.status_code = status.HTTP_403_FORBIDDEN
+    else:
+        raise exc
+    return problems, patch
+
+
+@router.post("/requests/{request_id}/data")
+def save_data(
+    request: Request,
+    request_id: RequestId,
+    pages: PagesDep,
+    engine: EngineDep,
+    user: Writer,
+    form: Form,
+) -> Response:
+    view = engine.get(request_id)
+    wf = engine.definition_of(view)
+    d = wf.definition
+    section = "earlier" if form.get("section") == "earlier" else "current"
+    working = working_state(d, view.state, view.held_from)
+    if section == "current":
+        names = list(d.states[working].collects)
+    else:
+        history = engine.history(request_id)
+        names = [f for s in states_left(d, history, working) for f in d.states[s].collects]
+    fields = [d.fields[n] for n in dict.fromkeys(names)]
+    patch = forms.parse(fields, form, view.data)
+    expected = _int(form.get("expected_version"))
+    comment = _comment(form)
+    try:
+        engine.update(
+            request_id, actor_of(user), data=patch, expected_version=expected, comment=comment
+        )
+    except CicieError as exc:
+        fmt = _formatter(request, engine)
+        problems, patch = _refused(
+            exc, engine, request_id, expected, patch, fmt, wf, trigger=None, section=section
+        )
+        return _render_request(
+            request,
+            pages,
+            engine,
+            user,
+            request_id,
+            problems=problems,
+            patch=patch,
+            comment=comment,
+        )
+    flash(request, _t(request, "Saved."), "ok")
+    return RedirectResponse(f"/requests/{request_id}", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/requests/{request_id}/advance")
+def advance(
+    request: Request,
+    request_id: RequestId,
+    pages: PagesDep,
+    engine: EngineDep,
+    user: Writer,
+    form: Form,
+) -> Response:
+    view = engine.get(request_id)
+    wf = engine.definition_of(view)
+    d = wf.definition
+    trigger = str(form.get("trigger") or "")[:80]
+    names = list(d.states[view.state].collects)
+    for cand in wf.candidates.get((view.state, trigger), ()):
+        names.extend(cand.transition.collects)
+    fields = [d.fields[n] for n in dict.fromkeys(names)]
+    patch = forms.parse(fields, form, view.data)
+    expected = _int(form.get("expected_version"))
+    comment = _comment(form)
+    try:
+        moved = engine.advance(
+            request_id,
+            trigger,
+            actor_of(user),
+            data=patch,
+            expected_version=expected,
+            comment=comment,
+        )
+    except CicieError as exc:
+        fmt = _formatter(request, engine)
+        problems, patch = _refused(
+            exc, engine, request_id, expected, patch, fmt, wf, trigger=trigger, section="current"
+        )
+        return _render_request(
+            request,
+            pages,
+            engine,
+            user,
+            request_id,
+            problems=problems,
+            patch=patch,
+            comment=comment,
+        )
+    label = _transition_labels(wf).get(trigger)
+    done = label.get(request_language(request)) if label is not None else trigger
+    state = d.states[moved.state].label.get(request_language(request))
+    flash(request, f"{done}: {state}.", "ok")
+    return RedirectResponse(f"/requests/{request_id}", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/requests/{request_id}/print")
+def print_request(
+    request: Request, request_id: RequestId, pages: PagesDep, engine: EngineDep, user: PageUser
+) -> Response:
+    view = engine.get(request_id)
+    wf = engine.definition_of(view)
+    return pages.render(
+        request,
+        "request_print.html",
+        {
+            "view": view,
+            "definition": wf.definition,
+            "fmt": _formatter(request, engine),
+            "stages": _stages(wf, view),
+            "emb": next((e for e in engine.list_embs() if e.code == view.emb), None),
+        },
+    )

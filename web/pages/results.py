@@ -1,7 +1,270 @@
-"""(being built)"""
+"""The programme results page (issue 6) for every signed-in role: the tables of
+`results.report.build_report`, the world map and the stacked bars inline, and the same
+tables (and the requests) as CSV or XLSX downloads, with the same year filters.
+
+The SVG is our own drawing (results/charts.py escapes every text it embeds); before it is
+marked safe to inline it is parsed and checked to hold only drawing elements — no script,
+no event handler, no link, no foreign content — so a mistake there cannot become markup."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import Response
+from markupsafe import Markup
+
+from engine.bootstrap import Runtime
+from results.charts import workshops_chart_svg, workshops_map_svg
+from results.export import Table, csv_text, requests_table, results_tables, write_xlsx
+from results.report import ResultsReport, build_report, shown_continents
+from web.i18n import translations
+from web.pages.deps import PagesDep, PageUser, RuntimeDep
+from web.templating import request_language
 
 router = APIRouter(include_in_schema=False)
+
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+SVG_ELEMENTS = frozenset({"svg", "g", "path", "circle", "rect", "line", "text", "title", "desc"})
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FromYear = Annotated[str | None, Query(alias="from", max_length=10)]
+ToYear = Annotated[str | None, Query(alias="to", max_length=10)]
+ShortText = Annotated[str | None, Query(max_length=80)]
+
+
+def safe_svg(svg: str) -> Markup:
+    """`svg` marked safe to inline, once checked to be a plain drawing."""
+    root = ET.fromstring(svg)
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag not in SVG_ELEMENTS:
+            raise ValueError(f"unexpected <{tag}> in a chart")
+        for name in element.attrib:
+            local = name.rsplit("}", 1)[-1].lower()
+            if local.startswith("on") or local in ("href", "style", "src"):
+                raise ValueError(f"unexpected attribute {local!r} in a chart")
+    return Markup(svg)  # checked above; every text in it is escaped by charts.py
+
+
+def parse_year(text: str | None) -> int | None:
+    if text is None or not text.strip():
+        return None
+    value = text.strip()
+    if not value.isdigit() or not FIRST_YEAR <= int(value) <= LAST_YEAR:
+        raise ValueError(value)
+    return int(value)
+
+
+def years(
+    year_from: str | None, year_to: str | None, gettext: Callable[[str], str] = str
+) -> tuple[int | None, int | None]:
+    """The years asked for; 400 when one is not a year or they are the wrong way round."""
+    try:
+        first, last = parse_year(year_from), parse_year(year_to)
+    except ValueError:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            gettext("A year is a number between %(first)s and %(last)s.")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR},
+        ) from None
+    if first is not None and last is not None and first > last:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            gettext("The first year (%(first)s) is after the last (%(last)s).")
+            % {"first": first, "last": last},
+        )
+    return first, last
+
+
+def _report(runtime: Runtime, first: int | None, last: int | None) -> ResultsReport:
+    return build_report(
+        runtime.db,
+        year_from=first,
+        year_to=last,
+        today=runtime.engine.clock().date(),
+        catalogues=runtime.catalogues,
+    )
+
+
+def _label(value: Any, language: str) -> str | None:
+    return value.label.get(language) if value is not None else None
+
+
+@router.get("/results")
+def results_page(
+    request: Request,
+    user: PageUser,
+    pages: PagesDep,
+    runtime: RuntimeDep,
+    year_from: FromYear = None,
+    year_to: ToYear = None,
+) -> Response:
+    language = request_language(request)
+    try:
+        first, last = years(year_from, year_to, translations(language).gettext)
+    except HTTPException as exc:
+        return pages.render(
+            request,
+            "results.html",
+            {"error": exc.detail, "year_from": year_from or "", "year_to": year_to or ""},
+            status_code=exc.status_code,
+        )
+    report = _report(runtime, first, last)
+    data = report.to_dict()
+    workshops = data["workshops"]
+    themes = runtime.catalogues.themes
+    programme_titles: dict[str, str] = {}
+    state_labels: dict[tuple[str, str], str] = {}
+    for programme, states in data["requests"]["by_programme"].items():
+        try:
+            definition = runtime.registry.current(programme).definition
+        except Exception:  # a programme no longer defined keeps its stored name
+            programme_titles[programme] = programme
+            continue
+        programme_titles[programme] = definition.title.get(language)
+        for state in states:
+            spec = definition.states.get(state)
+            state_labels[(programme, state)] = spec.label.get(language) if spec else state
+    query = "&".join(
+        f"{name}={value}" for name, value in (("from", first), ("to", last)) if value is not None
+    )
+    return pages.render(
+        request,
+        "results.html",
+        {
+            "error": None,
+            "year_from": "" if first is None else str(first),
+            "year_to": "" if last is None else str(last),
+            "query": query,
+            "data": data,
+            "workshops": workshops,
+            "continents": shown_continents(workshops),
+            "countries": results_tables(report)["countries"],
+            "theme_labels": {t: _label(themes.get(t), language) or t for t in themes},
+            "programme_titles": programme_titles,
+            "state_labels": state_labels,
+            "map_svg": safe_svg(workshops_map_svg(report)),
+            "chart_svg": safe_svg(workshops_chart_svg(report)),
+        },
+    )
+
+
+# ---------------------------------------------------------------- downloads
+def neutralised(table: Table) -> Table:
+    """A text that a spreadsheet would take for a formula (`=`, `+`, `-`, `@` …) is prefixed
+    with `'`, so a title typed into a request cannot run in the reader's spreadsheet."""
+    rows = [
+        [f"'{c}" if isinstance(c, str) and c.startswith(FORMULA_START) else c for c in row]
+        for row in table.rows
+    ]
+    return Table(table.title, table.header, rows)
+
+
+def _name(stem: str, first: int | None, last: int | None, ext: str) -> str:
+    span = "".join(f"-{y}" if y is not None else "" for y in (first, last))
+    return f"{stem}{span}.{ext}"
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def _xlsx(tables: dict[str, Table]) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.xlsx"
+        write_xlsx(path, {name: neutralised(t) for name, t in tables.items()})
+        return path.read_bytes()
+
+
+@router.get("/results.csv")
+def results_csv(
+    user: PageUser,
+    runtime: RuntimeDep,
+    year_from: FromYear = None,
+    year_to: ToYear = None,
+    table: ShortText = "workshops",
+) -> Response:
+    first, last = years(year_from, year_to)
+    tables = results_tables(_report(runtime, first, last))
+    name = table or "workshops"
+    if name not in tables:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"no table '{name}' (one of {', '.join(tables)})"
+        )
+    body = csv_text(neutralised(tables[name])).encode("utf-8")
+    return _download(body, CSV_TYPE, _name(f"cicie-results-{name}", first, last, "csv"))
+
+
+@router.get("/results.xlsx")
+def results_xlsx(
+    user: PageUser,
+    runtime: RuntimeDep,
+    year_from: FromYear = None,
+    year_to: ToYear = None,
+) -> Response:
+    first, last = years(year_from, year_to)
+    body = _xlsx(results_tables(_report(runtime, first, last)))
+    return _download(body, XLSX_TYPE, _name("cicie-results", first, last, "xlsx"))
+
+
+def _requests(
+    runtime: Runtime,
+    programme: str | None,
+    state: str | None,
+    emb: str | None,
+    first: int | None,
+    last: int | None,
+) -> Table:
+    return requests_table(
+        runtime.db,
+        programme=programme or None,
+        state=state or None,
+        emb=emb or None,
+        year_from=first,
+        year_to=last,
+    )
+
+
+@router.get("/requests.csv")
+def requests_csv(
+    user: PageUser,
+    runtime: RuntimeDep,
+    year_from: FromYear = None,
+    year_to: ToYear = None,
+    programme: ShortText = None,
+    state: ShortText = None,
+    emb: ShortText = None,
+) -> Response:
+    first, last = years(year_from, year_to)
+    table = _requests(runtime, programme, state, emb, first, last)
+    body = csv_text(neutralised(table)).encode("utf-8")
+    return _download(body, CSV_TYPE, _name("cicie-requests", first, last, "csv"))
+
+
+@router.get("/requests.xlsx")
+def requests_xlsx(
+    user: PageUser,
+    runtime: RuntimeDep,
+    year_from: FromYear = None,
+    year_to: ToYear = None,
+    programme: ShortText = None,
+    state: ShortText = None,
+    emb: ShortText = None,
+) -> Response:
+    first, last = years(year_from, year_to)
+    table = _requests(runtime, programme, state, emb, first, last)
+    body = _xlsx({"requests": table})
+    return _download(body, XLSX_TYPE, _name("cicie-requests", first, last, "xlsx"))

@@ -1,0 +1,139 @@
+"""The web application's acceptance path, in a real Chromium: a coordinator runs a workshop
+from intake to `ready` through the forms (meeting a refused step on the way), the delegate
+submits the final report from the link in the e-mail, and the coordinator closes the request.
+Screenshots of the dashboard and the request page are saved as artefacts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from engine.demo import load_demo
+from tests.browser.live import LiveServer
+
+pytestmark = pytest.mark.browser
+
+DELEGATE = "karla.mendez@example.org"
+STAGES = ("emb_challenges", "mexican_experience", "international_comparison")
+COSTS = {
+    "lodging_meals": "founders",
+    "local_transport": "founders",
+    "organisation_materials": "founders",
+    "specialists": "founders",
+    "interpretation": "not_needed",
+    "delegates_air_tickets": "emb",
+    "international_experts": "associate_partner",
+}
+
+
+def act(page: Page, trigger: str) -> None:
+    """Press the action button of `trigger` and wait for the answer page."""
+    with page.expect_navigation():
+        page.locator(f'button[name="trigger"][value="{trigger}"]').click()
+
+
+def state_badge(page: Page) -> str:
+    return page.locator(".request-meta .badge").first.inner_text().strip()
+
+
+def test_a_workshop_runs_from_intake_to_closed_in_the_browser(
+    page: Page,
+    browser: Browser,
+    live_server: LiveServer,
+    sign_in: Callable[..., object],
+    artefacts: Path,
+) -> None:
+    load_demo(live_server.engine)  # other requests around it, as on a real dashboard
+    sign_in(page)
+
+    # a new request
+    page.goto("/requests/new")
+    page.get_by_label("Programme").select_option("international_workshop")
+    page.get_by_label(re.compile("EMB")).select_option("HN-TSE")
+    page.get_by_label("Title").fill("Workshop on the voter registry, Tegucigalpa")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create the request").click()
+    expect(page.locator("h1")).to_have_text("Workshop on the voter registry, Tegucigalpa")
+    request_url = page.url
+    request_id = int(request_url.rstrip("/").rsplit("/", 1)[1])
+
+    # intake → needs assessment
+    page.locator('[name="contact_name"]').fill("Karla Méndez Zelaya")
+    page.locator('[name="contact_email"]').fill(DELEGATE)
+    page.locator('[name="contact_language"]').select_option("es")
+    page.locator('[name="timing_scenario"]').select_option("before_elections")
+    page.locator('[name="themes"][value="electoral_cycle.voter_registry"]').check()
+    act(page, "accept")
+    assert state_badge(page) == "Needs assessment"
+
+    # needs assessment → agenda design
+    page.locator('[name="needs_summary"]').fill("Clean the voter registry before 2017.")
+    act(page, "complete_assessment")
+    assert state_badge(page) == "Agenda design"
+
+    # an agenda whose session lacks a methodology stage is refused, with the guard's message
+    page.locator('[name="agenda_sessions-0-title"]').fill("Updating the voter registry")
+    page.locator('[name="agenda_sessions-0-theme"]').select_option("electoral_cycle.voter_registry")
+    for stage in STAGES[:2]:
+        page.locator(f'[name="agenda_sessions-0-stages"][value="{stage}"]').check()
+    page.locator('[name="agenda_sessions-0-speakers-0-name"]').fill("Óscar Rivera Paz")
+    act(page, "approve_agenda")
+    assert state_badge(page) == "Agenda design"  # unchanged
+    refusal = page.locator("#reasons-approve_agenda")
+    expect(refusal).to_contain_text("international comparative perspective")
+    assert live_server.engine.get(request_id).state == "agenda_design"
+    # what was typed is still there; the missing stage is added and the agenda approved
+    expect(page.locator('[name="agenda_sessions-0-title"]')).to_have_value(
+        "Updating the voter registry"
+    )
+    page.locator(f'[name="agenda_sessions-0-stages"][value="{STAGES[2]}"]').check()
+    act(page, "approve_agenda")
+    assert state_badge(page) == "Logistics"
+
+    # logistics → ready
+    for category, payer in COSTS.items():
+        page.locator(f'[name="cost_sharing-{category}"]').select_option(payer)
+    page.locator('[name="event_start"]').fill("2026-03-02")
+    page.locator('[name="event_end"]').fill("2026-03-06")
+    page.locator('[name="venue"]').fill("INE, Viaducto Tlalpan 100, Ciudad de México")
+    page.locator('[name="delegates-0-name"]').fill("Karla Méndez Zelaya")
+    page.locator('[name="delegates-0-position"]').fill("Directora de Cooperación Internacional")
+    page.locator('[name="delegates-0-email"]').fill(DELEGATE)
+    act(page, "confirm_logistics")
+    assert state_badge(page) == "Ready"
+    page.screenshot(path=artefacts / "request.png", full_page=True)
+
+    # the event takes place
+    act(page, "start")
+    page.locator('[name="attendance"]').fill("24")
+    act(page, "finish")
+    assert state_badge(page) == "Awaiting the final report"
+
+    # the delegate opens the link in the e-mail (no account) and submits the report
+    live_server.deliver_mail()
+    report_links = [u for u in live_server.links_in_mail(to=DELEGATE) if "/report/" in u]
+    assert report_links, "the final-report mail carries no report link"
+    delegate = browser.new_context(base_url=live_server.url, locale="en-US").new_page()
+    delegate.goto(report_links[-1])
+    delegate.get_by_label(re.compile("experience", re.I)).fill("We saw the registry at work.")
+    delegate.get_by_label(re.compile("incorporated or adapted", re.I)).fill("A dedup protocol.")
+    delegate.get_by_label(re.compile("recommendations", re.I)).fill("Publish thresholds.")
+    with delegate.expect_navigation():
+        delegate.get_by_role("button", name="Submit report").click()
+    assert live_server.engine.get(request_id).state == "report_received"
+    delegate.context.close()
+
+    # the coordinator closes the request
+    page.goto(request_url)
+    assert state_badge(page) == "Final report received"
+    page.locator('[name="closing_note"]').fill("Report received; follow-up in 2027.")
+    act(page, "close")
+    assert state_badge(page) == "Closed"
+    assert live_server.engine.get(request_id).state == "closed"
+
+    page.goto("/")
+    page.screenshot(path=artefacts / "dashboard.png", full_page=True)
