@@ -272,11 +272,22 @@ def requests_table(
     return Table("Requests", REQUEST_HEADER, out)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: Any) -> Any:
+    """A text a spreadsheet would take for a formula is prefixed with `'`, so a title typed
+    into a request cannot run in the reader's spreadsheet (CSV and XLSX alike)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return f"'{value}"
+    return value
+
+
 def csv_text(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(table.header)
-    writer.writerows([["" if c is None else c for c in row] for row in table.rows])
+    writer.writerows([["" if c is None else inert(c) for c in row] for row in table.rows])
     return buffer.getvalue()
 
 
@@ -299,7 +310,7 @@ def write_xlsx(path: Path, tables: dict[str, Table] | Sequence[tuple[str, Table]
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append(list(row))
+            sheet.append([inert(c) for c in row])
         sheet.freeze_panes = "A2"
         for index, column in enumerate(zip(table.header, *table.rows, strict=False), start=1):
             width = max(len(str(v)) if v is not None else 0 for v in column)

@@ -9,7 +9,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from engine.views import RequestView
-from results.export import requests_table, results_tables, write_csv, write_xlsx
+from results.export import Table, csv_text, requests_table, results_tables, write_csv, write_xlsx
 from results.report import build_report
 from storage.db import Database
 from tests.results.conftest import PRINTED_COLUMN_TOTALS, PRINTED_YEAR_TOTALS, TODAY
@@ -65,3 +65,14 @@ def test_requests_export_applies_the_filters(
     write_xlsx(tmp_path / "requests.xlsx", {"requests": only})
     sheet = load_workbook(tmp_path / "requests.xlsx")["requests"]
     assert sheet.cell(2, 1).value == workshop.id
+
+
+def test_a_title_that_looks_like_a_formula_is_inert_in_csv_and_xlsx(tmp_path: Path) -> None:
+    table = Table("Requests", ["id", "title"], [[1, '=HYPERLINK("http://x")'], [2, "-3+2"]])
+    text = csv_text(table)
+    assert "'=HYPERLINK" in text
+    assert "'-3+2" in text
+    write_xlsx(tmp_path / "out.xlsx", {"requests": table})
+    sheet = load_workbook(tmp_path / "out.xlsx").active
+    assert sheet["B2"].data_type == "s"
+    assert sheet["B2"].value == '\'=HYPERLINK("http://x")'

@@ -30,7 +30,6 @@ router = APIRouter(include_in_schema=False)
 
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 SVG_ELEMENTS = frozenset({"svg", "g", "path", "circle", "rect", "line", "text", "title", "desc"})
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FromYear = Annotated[str | None, Query(alias="from", max_length=10)]
@@ -156,16 +155,6 @@ def results_page(
 
 
 # ---------------------------------------------------------------- downloads
-def neutralised(table: Table) -> Table:
-    """A text that a spreadsheet would take for a formula (`=`, `+`, `-`, `@` …) is prefixed
-    with `'`, so a title typed into a request cannot run in the reader's spreadsheet."""
-    rows = [
-        [f"'{c}" if isinstance(c, str) and c.startswith(FORMULA_START) else c for c in row]
-        for row in table.rows
-    ]
-    return Table(table.title, table.header, rows)
-
-
 def _name(stem: str, first: int | None, last: int | None, ext: str) -> str:
     span = "".join(f"-{y}" if y is not None else "" for y in (first, last))
     return f"{stem}{span}.{ext}"
@@ -185,7 +174,7 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 def _xlsx(tables: dict[str, Table]) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "export.xlsx"
-        write_xlsx(path, {name: neutralised(t) for name, t in tables.items()})
+        write_xlsx(path, {name: t for name, t in tables.items()})
         return path.read_bytes()
 
 
@@ -204,7 +193,7 @@ def results_csv(
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"no table '{name}' (one of {', '.join(tables)})"
         )
-    body = csv_text(neutralised(tables[name])).encode("utf-8")
+    body = csv_text(tables[name]).encode("utf-8")
     return _download(body, CSV_TYPE, _name(f"cicie-results-{name}", first, last, "csv"))
 
 
@@ -250,7 +239,7 @@ def requests_csv(
 ) -> Response:
     first, last = years(year_from, year_to)
     table = _requests(runtime, programme, state, emb, first, last)
-    body = csv_text(neutralised(table)).encode("utf-8")
+    body = csv_text(table).encode("utf-8")
     return _download(body, CSV_TYPE, _name("cicie-requests", first, last, "csv"))
 
 
