@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import sqlalchemy as sa
 import typer
 
 from engine.errors import CicieError, InvalidData
 
 EXIT_REFUSED = 1
+EXIT_UNAVAILABLE = 3  # the database did not answer: nothing was done, try again
 
 
 def emit(payload: Any, as_json: bool, text: Callable[[], str] | str | None = None) -> None:
@@ -35,6 +37,13 @@ def domain_errors(as_json: bool) -> Iterator[None]:
             typer.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, default=str))
         typer.echo(f"error ({exc.code}): {exc.message}", err=True)
         raise typer.Exit(EXIT_REFUSED) from None
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        message = "the database does not answer; nothing was changed, try again"
+        error = {"code": "unavailable", "message": message, "details": []}
+        if as_json:
+            typer.echo(json.dumps({"error": error}, ensure_ascii=False))
+        typer.echo(f"error (unavailable): {message} ({type(exc.orig).__name__})", err=True)
+        raise typer.Exit(EXIT_UNAVAILABLE) from None
 
 
 def parse_json_option(raw: str | None, option: str = "--data") -> dict[str, Any]:

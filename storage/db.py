@@ -28,6 +28,15 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
+PG_CONNECT_DEFAULTS = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+
+
 class Database:
     """One SQLAlchemy engine plus the transaction discipline the engine relies on."""
 
@@ -50,6 +59,13 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False}
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # a silent network split must not hang a request: give up connecting after 10 s
+            # and let TCP keepalives notice a dead peer (URL query parameters take precedence)
+            kwargs["connect_args"] = {
+                key: value
+                for key, value in PG_CONNECT_DEFAULTS.items()
+                if key not in self.url.query
+            }
         self.engine = sa.create_engine(self.url, **kwargs)
         if self.is_sqlite:
             self._install_sqlite_recipe(sqlite_synchronous, busy_timeout_ms)

@@ -4,6 +4,7 @@ stdout, exit 0 / 1 (refused by the domain) / 2 (bad usage). On SQLite and Postgr
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -313,3 +314,22 @@ def test_timeline_prints_each_future_timer_with_its_local_due_time(
         assert {"due_at", "kind", "what", "recipients"} <= entry.keys()
         assert re.search(r"T09:00:00-0[56]:00$", entry["due_at"]), entry["due_at"]
         assert entry["recipients"] == ["coordinator"]
+
+
+def test_a_database_that_does_not_answer_is_a_clean_retryable_error(tmp_path: Path) -> None:
+    """No traceback: the `unavailable` error and exit 3, so a script knows to try again."""
+    env = {
+        **os.environ,
+        "CICIE_HOME": str(tmp_path),
+        "CICIE_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "request", "list", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 3, done.stderr
+    assert json.loads(done.stdout)["error"]["code"] == "unavailable"
+    assert "Traceback" not in done.stderr
