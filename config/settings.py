@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     language: str = "es"
     secret_key: str = DEV_SECRET
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
     demo_data: bool = True
     # mail: with no CICIE_SMTP_HOST, `serve` starts a local catcher on catcher_port and the
     # real delivery path sends to it (messages stored under $CICIE_HOME/mail)

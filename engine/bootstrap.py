@@ -30,7 +30,11 @@ class Runtime:
 
 def open_database(settings: Settings) -> Database:
     settings.home.mkdir(parents=True, exist_ok=True)
-    return Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    return Database(
+        settings.resolved_database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        pool_size=settings.db_pool_size,
+    )
 
 
 def build_runtime(

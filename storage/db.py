@@ -47,6 +47,7 @@ class Database:
         sqlite_synchronous: str = "NORMAL",
         busy_timeout_ms: int = 30_000,
         pool_size: int = 5,
+        pre_ping: bool = False,
     ) -> None:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -58,7 +59,18 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # no pre-ping by default: it costs a round trip on every checkout (≈ 20 % of the
+            # throughput in bench/load.py). A connection that died with the server fails its
+            # first statement instead; SQLAlchemy then discards the whole pool, the request
+            # answers 503 (retryable) and the next ones connect afresh
+            # (tests/faults/test_db_outage.py). Tools that must not see that one failure ask
+            # for `pre_ping`.
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=pre_ping,
+                pool_recycle=1800,
+            )
             # a silent network split must not hang a request: give up connecting after 10 s
             # and let TCP keepalives notice a dead peer (URL query parameters take precedence)
             kwargs["connect_args"] = {

@@ -128,7 +128,7 @@ def _worker_failed(worker: Proc) -> bool:
 @pytest.fixture
 def db(pg: PgDatabases) -> Iterator[tuple[str, Database]]:
     name = pg.new()
-    database = Database(url_of(name))
+    database = Database(url_of(name), pre_ping=True)  # the test's own view survives the kill
     yield name, database
     database.dispose()
 
