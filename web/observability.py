@@ -29,6 +29,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 HEADER = "X-Request-ID"
 _HEADER_KEY = HEADER.lower().encode("latin-1")
 _SANE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+# a report or status link's token is a credential for months: it is not written to the log
+_LINK_PATH = re.compile(r"^(/(?:report|status)/)[^/]+")
 
 request_id: ContextVar[str | None] = ContextVar("cicie_request_id", default=None)
 access_log = logging.getLogger("cicie.access")
@@ -36,6 +38,11 @@ access_log = logging.getLogger("cicie.access")
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+def loggable_path(path: object) -> object:
+    """The path as the access log writes it: a signed link's token is left out."""
+    return _LINK_PATH.sub(r"\1<token>", path) if isinstance(path, str) else path
 
 
 class RequestIdFilter(logging.Filter):
@@ -80,15 +87,16 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             if access_log.isEnabledFor(logging.INFO):
+                path = loggable_path(scope.get("path"))
                 access_log.info(
                     "%s %s %s",
                     scope.get("method"),
-                    scope.get("path"),
+                    path,
                     status,
                     extra={
                         "http": {
                             "method": scope.get("method"),
-                            "path": scope.get("path"),
+                            "path": path,
                             "status": status,
                             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                         }

@@ -80,23 +80,32 @@ class SignInThrottle:
             times.popleft()
         return times
 
-    def retry_after(self, username: str, client: str) -> int | None:
-        """Seconds until another attempt is accepted, or None when one is accepted now."""
-        now = self.clock()
-        with self._lock:
-            waits = []
-            for key in self._keys(username, client):
-                times = self._recent(key, now)
-                if len(times) >= self.limit:
-                    waits.append((times[0] + self.window - now).total_seconds())
-            return max(1, int(max(waits)) + 1) if waits else None
+    def _wait(self, username: str, client: str, now: datetime) -> int | None:
+        waits = []
+        for key in self._keys(username, client):
+            times = self._recent(key, now)
+            if len(times) >= self.limit:
+                waits.append((times[0] + self.window - now).total_seconds())
+        return max(1, int(max(waits)) + 1) if waits else None
 
-    def failed(self, username: str, client: str) -> None:
+    def attempt(self, username: str, client: str) -> int | None:
+        """Check and count one attempt in one step: seconds to wait (nothing counted), or None
+        with the attempt counted as a failure until `succeeded` takes it back. Checking first
+        and counting after the password check would let parallel guesses all pass the check."""
         now = self.clock()
         with self._lock:
-            for key in self._keys(username, client):
-                self._recent(key, now).append(now)
+            wait = self._wait(username, client, now)
+            if wait is None:
+                for key in self._keys(username, client):
+                    self._recent(key, now).append(now)
+            return wait
 
     def succeeded(self, username: str, client: str) -> None:
+        """The user's failures are forgotten; the address keeps its earlier failures but not
+        the attempt `attempt` counted for this sign-in."""
+        user_key, addr_key = self._keys(username, client)
         with self._lock:
-            self._failures.pop(self._keys(username, client)[0], None)
+            self._failures.pop(user_key, None)
+            times = self._failures.get(addr_key)
+            if times:
+                times.pop()

@@ -3,13 +3,16 @@ read up to its limit and checked (size, a `.pdf` name and `%PDF-` content).
 
 Starlette spools file parts to temporary files while it parses, so the body's size is checked
 first from `Content-Length`: a post larger than every allowed file together (plus room for the
-text) is refused with 413 before a byte of it is read. Within that bound, each file is read
-at most `max_bytes + 1` bytes — enough to know it is too large."""
+text) is refused with 413 before a byte of it is read. A body sent without `Content-Length`
+(chunked) is counted as it is read and refused with 413 once it passes the same bound, so
+leaving the header out does not lift the limit. Within that bound, each file is read at most
+`max_bytes + 1` bytes — enough to know it is too large."""
 
 from __future__ import annotations
 
 from fastapi import HTTPException, Request, status
 from starlette.datastructures import FormData, UploadFile
+from starlette.types import Message
 
 from engine.reports import TooManyAttachments, Upload, check_upload
 
@@ -20,20 +23,41 @@ def body_limit(max_bytes: int, max_files: int) -> int:
     return max_bytes * max_files + TEXT_ROOM
 
 
+def _too_large() -> HTTPException:
+    return HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE,
+        "the files sent are larger than allowed; go back and attach smaller PDF files",
+    )
+
+
 def check_content_length(request: Request, limit: int) -> None:
-    """Refuse (413) a body that announces more than `limit` bytes, before parsing it."""
+    """Refuse (413) a body that announces more than `limit` bytes, before parsing it; and
+    refuse it as it is read once more than `limit` bytes have come (a chunked body announces
+    nothing)."""
     declared = request.headers.get("content-length")
-    if declared is None:
-        return
-    try:
-        size = int(declared)
-    except ValueError:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "invalid Content-Length") from None
-    if size > limit:
-        raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE,
-            "the files sent are larger than allowed; go back and attach smaller PDF files",
-        )
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "invalid Content-Length") from None
+        if size > limit:
+            raise _too_large()
+    receive = request._receive
+    if getattr(receive, "cicie_limit", None) is not None:
+        return  # already counted (the report route's own check, then the form's)
+    received = 0
+
+    async def counted() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _too_large()
+        return message
+
+    counted.cicie_limit = limit  # type: ignore[attr-defined]
+    request._receive = counted
 
 
 def posted_files(form: FormData, field: str) -> list[UploadFile]:

@@ -43,7 +43,7 @@ def login(request: Request, pages: PagesDep, accounts: AccountsDep, form: Form) 
     password = str(form.get("password") or "")
     target = safe_next(str(form.get("next") or "/"))
     client = request.client.host if request.client else "unknown"
-    wait = throttle.retry_after(username, client)
+    wait = throttle.attempt(username, client)  # counted now: parallel guesses share the limit
     if wait is not None:
         return pages.render(
             request,
@@ -54,7 +54,6 @@ def login(request: Request, pages: PagesDep, accounts: AccountsDep, form: Form) 
         )
     user = accounts.authenticate(username, password) if username and password else None
     if user is None:
-        throttle.failed(username, client)
         return pages.render(
             request,
             "login.html",

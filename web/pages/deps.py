@@ -20,6 +20,7 @@ from engine.bootstrap import Runtime
 from engine.service import Engine
 from web.sessions import CSRF_FIELD, csrf_matches
 from web.templating import Pages, get_pages
+from web.uploads import body_limit, check_content_length
 
 WRITER_ROLES = ("admin", "coordinator")
 
@@ -84,7 +85,11 @@ def require_role(*roles: str) -> Callable[[UserView], UserView]:
 
 
 async def checked_form(request: Request) -> FormData:
-    """The posted form, once its CSRF token matches the session's."""
+    """The posted form, once its CSRF token matches the session's. The body is bounded (413)
+    before and while it is read, whether or not it announces its length: Starlette spools
+    file parts to disk, and any form route would take one."""
+    settings = get_runtime(request).settings
+    check_content_length(request, body_limit(settings.upload_max_bytes, settings.upload_max_files))
     form = await request.form()
     if not csrf_matches(request.session, form.get(CSRF_FIELD)):
         raise HTTPException(

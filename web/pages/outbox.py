@@ -97,6 +97,7 @@ def outbox_message(
             "parts": _parts(raw),
             "titles": titles,
         },
+        headers={"Cache-Control": "no-store"},  # the text carries the signed links it sends
     )
 
 

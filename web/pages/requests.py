@@ -35,6 +35,7 @@ from web.templating import flash, request_language
 router = APIRouter(include_in_schema=False)
 RequestId = Annotated[int, Path(ge=1, le=2**62)]
 COMMENT_MAX = 2000
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 @dataclass
@@ -293,7 +294,13 @@ def _render_request(
         "problems": problems,
         "comment": comment or "",
     }
-    return pages.render(request, "request.html", context, status_code=problems.status_code)
+    return pages.render(
+        request,
+        "request.html",
+        context,
+        status_code=problems.status_code,
+        headers=NO_STORE,  # writers see the signed links to share: never cached
+    )
 
 
 def _shared_links(request: Request, engine: Engine, view: RequestView) -> list[SharedLink]:
