@@ -189,6 +189,11 @@ def ensure_demo_users(accounts: Accounts) -> dict[str, str] | None:
     created = {}
     for role in DEMO_USERS:
         password = secrets.token_urlsafe(12)
-        accounts.add_user(role, role, password)
+        try:
+            accounts.add_user(role, role, password)
+        except InvalidData:
+            if not created:  # another process started at the same time and made them
+                return None
+            raise
         created[role] = password
     return created

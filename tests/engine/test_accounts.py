@@ -106,3 +106,12 @@ def test_a_weak_stored_hash_is_upgraded_on_sign_in(accounts: Accounts, runtime: 
     [row] = _stored(runtime, user_table)
     assert "t=2" in str(row["password_hash"])
     assert accounts.authenticate("ana", PASSWORD) is not None
+
+
+def test_two_servers_starting_at_once_make_the_demo_users_once(accounts: Accounts) -> None:
+    """The second `cicie serve` on an empty database finds the users made: no crash."""
+    first = ensure_demo_users(accounts)
+    assert first is not None
+    # the race: the second process checked before the first had written anything
+    accounts.has_users = lambda: False  # type: ignore[method-assign]
+    assert ensure_demo_users(accounts) is None
