@@ -186,7 +186,7 @@ def ensure_demo_users(accounts: Accounts) -> dict[str, str] | None:
     ({username: password}, to show once); None when users already exist."""
     if accounts.has_users():
         return None
-    created = {}
+    created: dict[str, str] = {}
     for role in DEMO_USERS:
         password = secrets.token_urlsafe(12)
         try:
