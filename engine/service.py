@@ -584,7 +584,7 @@ class Engine:
     ) -> list[dict[str, str]]:
         """Reasons this transition may not fire (required fields and every guard)."""
         reasons = [
-            {"guard": REQUIRED_GUARD, "reason": f"'{name}' must be filled in first."}
+            {"guard": REQUIRED_GUARD, "field": name, "reason": f"'{name}' must be filled in first."}
             for name in transition.requires
             if data.get(name) in (None, "", [], {})
         ]
@@ -613,15 +613,18 @@ class Engine:
                     Availability(trig, label, False, (f"role '{actor.role}' may not do this",))
                 )
                 continue
-            reasons: list[str] = []
+            failures: list[dict[str, str]] = []
             allowed = False
             for cand in mine:
                 failed = self._check(cand.transition, row.data, facts)
                 if not failed:
                     allowed = True
                     break
-                reasons.extend(f["reason"] for f in failed)
-            out.append(Availability(trig, label, allowed, () if allowed else tuple(reasons)))
+                failures.extend(failed)
+            if allowed:
+                failures = []
+            reasons = tuple(f["reason"] for f in failures)
+            out.append(Availability(trig, label, allowed, reasons, tuple(failures)))
         return out
 
     def view_of_row(

@@ -45,6 +45,9 @@ class Availability:
     label: str
     allowed: bool
     reasons: tuple[str, ...]
+    # the same refusals as data ({"guard", "reason"}, plus "field" for a required field), so a
+    # page can say them in its reader's language
+    failures: tuple[dict[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from html import unescape
 from typing import Any
 
+from starlette.testclient import TestClient
+
+from engine.accounts import Accounts
 from engine.actor import Actor
 from engine.bootstrap import Runtime
 from engine.service import Engine
@@ -379,3 +382,19 @@ def test_a_new_request_without_a_title_is_refused_keeping_the_choices(
     assert response.status_code == 422
     assert '<option value="seminar" selected>' in response.text
     assert f'<option value="{code}" selected>' in response.text
+
+
+def test_a_missing_field_is_named_in_the_readers_language(
+    client: TestClient, accounts: Accounts, make_request: Callable[..., RequestView]
+) -> None:
+    """The engine names the field; the page says it with the field's label, in Spanish here."""
+    view = make_request("international_workshop", "needs_assessment")
+    accounts.add_user("lucia", "coordinator", "lucia-password-long", language="es")
+    token = csrf_of(client.get("/login").text)
+    client.post(
+        "/login",
+        data={"username": "lucia", "password": "lucia-password-long", "csrf_token": token},
+    )
+    page = unescape(client.get(f"/requests/{view.id}").text)
+    assert "Primero llene «Diagnóstico de necesidades»." in page
+    assert "must be filled in first" not in page

@@ -21,7 +21,7 @@ from engine.accounts import UserView
 from engine.compiler import CompiledWorkflow
 from engine.dashboard import states_left, working_state
 from engine.errors import CicieError, GuardFailed, InvalidData, NotAllowed, VersionConflict
-from engine.service import Engine
+from engine.service import REQUIRED_GUARD, Engine
 from engine.views import HistoryEntry, RequestView
 from notifications.links import LinkMaker, SharedLink
 from notifications.recipients import RecipientResolver
@@ -31,6 +31,7 @@ from web.forms import Formatter
 from web.i18n import translations
 from web.pages.deps import WRITER_ROLES, EngineDep, Form, PagesDep, PageUser, Writer, actor_of
 from web.templating import flash, request_language
+from workflows.definition import WorkflowDefinition
 
 router = APIRouter(include_in_schema=False)
 RequestId = Annotated[int, Path(ge=1, le=2**62)]
@@ -60,6 +61,20 @@ def _formatter(request: Request, engine: Engine) -> Formatter:
 def _t(request: Request, message: str) -> str:
     """`message` in the interface language (flash messages are shown on the next page)."""
     return translations(request_language(request)).gettext(message)
+
+
+def _reason(failure: Any, definition: WorkflowDefinition, fmt: Formatter) -> str:
+    """A refusal in the reader's language where the engine gave its parts: a required field is
+    named by its label; the brochure's rules keep the engine's sentence."""
+    if isinstance(failure, dict) and failure.get("guard") == REQUIRED_GUARD:
+        name = str(failure.get("field") or "")
+        if name in definition.fields:
+            return translations(fmt.language).gettext("Fill in “%(field)s” first.") % {
+                "field": fmt.label(definition.fields[name])
+            }
+    if isinstance(failure, dict):
+        return str(failure.get("reason") or "")
+    return str(failure)
 
 
 def _int(value: Any) -> int | None:
@@ -241,7 +256,7 @@ def _render_request(
             for f in c.transition.collects
         ]
         extra = list({fd.name: fd for fd in extra}.values())
-        reasons = list(a.reasons)
+        reasons = [_reason(f, d, fmt) for f in a.failures] or list(a.reasons)
         if problems.trigger == a.trigger and problems.guard_reasons:
             reasons = problems.guard_reasons
         actions.append(
@@ -338,7 +353,9 @@ def _refused(
     if isinstance(exc, GuardFailed):
         problems.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
         problems.guard_reasons = [
-            str(d.get("reason")) for d in exc.details if isinstance(d, dict) and d.get("reason")
+            _reason(d, wf.definition, fmt)
+            for d in exc.details
+            if isinstance(d, dict) and d.get("reason")
         ]
     elif isinstance(exc, InvalidData):
         problems.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
