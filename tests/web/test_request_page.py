@@ -398,3 +398,5 @@ def test_a_missing_field_is_named_in_the_readers_language(
     page = unescape(client.get(f"/requests/{view.id}").text)
     assert "Primero llene «Diagnóstico de necesidades»." in page
     assert "must be filled in first" not in page
+    assert "Diagnóstico de necesidades detenido" in page  # the coming escalation, in Spanish
+    assert "Needs assessment stalled" not in page

@@ -305,6 +305,7 @@ def _render_request(
         "earlier_states": left,
         "history": list(reversed(history)),
         "timeline": timeline,
+        "timer_labels": {t.id: t.label for t in d.timers},
         "transition_labels": _transition_labels(wf),
         "problems": problems,
         "comment": comment or "",
