@@ -77,4 +77,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
         logger.propagate = True
     # `transitions` logs every state change at INFO: our history rows already say it
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    # APScheduler logs every run of the sweep and the dispatch (every few seconds) at INFO;
+    # what they did is logged by our own jobs, and its warnings (missed runs) still show
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     return handler
