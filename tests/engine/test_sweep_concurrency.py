@@ -81,7 +81,11 @@ def test_two_workers_fire_each_of_five_thousand_due_timers_once(
     fired = [f for r in reports for f in r.fired]
     assert len(fired) == BURST
     assert len(set(fired)) == BURST, "no timer fired twice"
-    assert all(r.reminders > 0 for r in reports), "both workers took part"
+    if runtime.db.is_postgres:
+        # rows are claimed with SKIP LOCKED: both workers work at once. On SQLite the one
+        # write lock may stay with one worker for the whole burst (a waiter polls for it with
+        # growing sleeps), so there only the exactly-once above is asserted.
+        assert all(r.reminders > 0 for r in reports), "both workers took part"
     with runtime.db.read() as conn:
         statuses = dict(
             conn.execute(
