@@ -24,7 +24,7 @@ import os
 import socket
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -35,9 +35,8 @@ from engine.sweep import SweepReport, TimerSweep
 from notifications.catcher import MailCatcher
 from notifications.dispatcher import Dispatcher
 from notifications.smtp import SmtpConfig
-from storage import timers
+from storage import outbox, timers
 from storage.db import Database
-from storage.models import outbox_table
 from storage.outbox import Claimed
 from storage.timers import ClaimedTimer
 
@@ -47,6 +46,31 @@ log = logging.getLogger(__name__)
 def worker_name(role: str) -> str:
     """Unique among running workers: it owns the leases it takes."""
     return f"{socket.gethostname()}:{os.getpid()}:{role}"
+
+
+D = TypeVar("D", bound=Dispatcher)
+
+
+def build_dispatcher(
+    kind: type[D],
+    runtime: Runtime,
+    *,
+    worker: str,
+    catcher_port: int | None = None,
+    **extra: Any,
+) -> D:
+    """A dispatcher (`kind`) configured from the runtime's settings, delivering as `worker`."""
+    settings = runtime.settings
+    return kind(
+        runtime.db,
+        SmtpConfig.from_settings(settings, catcher_port=catcher_port),
+        clock=runtime.engine.clock,
+        worker=worker,
+        connections=settings.smtp_connections,
+        max_attempts=settings.mail_max_attempts,
+        lease_seconds=settings.outbox_lease_seconds,
+        **extra,
+    )
 
 
 JOB_ID = "outbox-dispatch"
@@ -89,17 +113,10 @@ def release_leases(db: Database, *, timer_worker: str, mail_worker: str) -> tupl
     """Hand back every timer and message still leased to this process: due again at once for
     any worker. A message's attempt is not counted (as `outbox.settle(release=…)` does).
     Returns (timers, messages) released."""
-    # the outbox half belongs in storage/outbox.py (`release_all(conn, worker)`, like the
-    # timers'); kept here while that module is being reworked
-    o = outbox_table
     with db.transaction() as conn:
         released = timers.release_all(conn, timer_worker)
-        messages = conn.execute(
-            o.update()
-            .where(o.c.status == "sending", o.c.leased_by == mail_worker)
-            .values(status="pending", attempts=o.c.attempts - 1, lease_until=None, leased_by=None)
-        ).rowcount
-    return released, int(messages or 0)
+        messages = outbox.release_all(conn, mail_worker)
+    return released, messages
 
 
 class Worker:
@@ -136,14 +153,11 @@ class Worker:
             self.catcher = MailCatcher(settings.mail_dir, port=settings.catcher_port)
             catcher_port = await self.catcher.start()
             log.info("no SMTP relay configured: catching mail on 127.0.0.1:%s", catcher_port)
-        self.dispatcher = StoppableDispatcher(
-            self.runtime.db,
-            SmtpConfig.from_settings(settings, catcher_port=catcher_port),
-            clock=self.runtime.engine.clock,
+        self.dispatcher = build_dispatcher(
+            StoppableDispatcher,
+            self.runtime,
             worker=worker_name("mail"),
-            connections=settings.smtp_connections,
-            max_attempts=settings.mail_max_attempts,
-            lease_seconds=settings.outbox_lease_seconds,
+            catcher_port=catcher_port,
             stopping=self.stopping,
         )
         self._loop = asyncio.get_running_loop()

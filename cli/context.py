@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from engine.bootstrap import Runtime, build_runtime
+from engine.clock import Clock, system_clock
 from notifications.wiring import install_mail
 
 
 @contextmanager
-def runtime() -> Iterator[Runtime]:
+def runtime(clock: Clock = system_clock) -> Iterator[Runtime]:
     """Opened (and migrated) for the one command being run, closed after it."""
-    rt = build_runtime()
+    rt = build_runtime(clock=clock)
     install_mail(rt)
     try:
         yield rt

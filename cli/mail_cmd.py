@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 from typing import Annotated
 
 import typer
@@ -14,7 +12,6 @@ from cli.output import domain_errors, emit
 from engine.errors import NotFound
 from notifications.dispatcher import Dispatcher
 from notifications.preview import preview
-from notifications.smtp import SmtpConfig
 from storage import outbox
 
 outbox_app = typer.Typer(
@@ -71,23 +68,17 @@ def outbox_send(
     as_json: JsonFlag = False,
 ) -> None:
     """Deliver due messages over SMTP (the configured relay, or the local catcher)."""
+    # imported here: `cli.background` loads the scheduler, which other `outbox` commands skip
+    from cli.background import build_dispatcher, worker_name
+
     with domain_errors(as_json), runtime() as rt:
-        settings = rt.settings
-        dispatcher = Dispatcher(
-            rt.db,
-            SmtpConfig.from_settings(settings),
-            clock=rt.engine.clock,
-            worker=f"{socket.gethostname()}:{os.getpid()}:cli",
-            connections=settings.smtp_connections,
-            max_attempts=settings.mail_max_attempts,
-            lease_seconds=settings.outbox_lease_seconds,
-        )
+        dispatcher = build_dispatcher(Dispatcher, rt, worker=worker_name("cli"))
 
         async def run() -> dict[str, int]:
             async with dispatcher:
                 if once:
                     report = await dispatcher.run_once()
-                    return {"sent": report.sent, "retrying": report.retrying, "dead": report.dead}
+                    return report.to_dict()
                 await dispatcher.run_until_stopped(asyncio.Event(), interval)
                 return {}
 

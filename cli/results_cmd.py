@@ -12,11 +12,12 @@ import typer
 
 from cli.context import runtime
 from cli.output import domain_errors, emit
+from engine.bootstrap import Runtime
 from results.charts import write_charts
 from results.export import csv_text, requests_table, results_tables, write_csv, write_xlsx
 from results.history_format import read_history
 from results.importer import ImportResult, brochure_path, import_history
-from results.report import build_report, render_text
+from results.report import ResultsReport, build_report, render_text
 
 # Merged into the root command (added without a name): it brings three groups of its own.
 results_app = typer.Typer()
@@ -63,6 +64,17 @@ def _check_years(year_from: int | None, year_to: int | None) -> None:
 def _check_table(table: str) -> None:
     if table not in TABLES:
         raise typer.BadParameter(f"--table must be one of {', '.join(TABLES)}")
+
+
+def _report(rt: Runtime, year_from: int | None, year_to: int | None) -> ResultsReport:
+    """The results report for these years, as of the runtime's today."""
+    return build_report(
+        rt.db,
+        year_from=year_from,
+        year_to=year_to,
+        today=rt.engine.clock().date(),
+        catalogues=rt.catalogues,
+    )
 
 
 def _import_text(result: ImportResult, path: Path) -> str:
@@ -142,13 +154,7 @@ def report_results(
     _check_table(table)
     as_json = as_json or fmt is ReportFormat.json
     with domain_errors(as_json), runtime() as rt:
-        report = build_report(
-            rt.db,
-            year_from=year_from,
-            year_to=year_to,
-            today=rt.engine.clock().date(),
-            catalogues=rt.catalogues,
-        )
+        report = _report(rt, year_from, year_to)
         written = write_charts(report, chart_dir) if chart_dir is not None else []
         for path in written:
             typer.echo(f"wrote {path}", err=True)
@@ -227,13 +233,7 @@ def export_results(
     _check_table(table)
     kind = _format_of(fmt, output)
     with domain_errors(as_json), runtime() as rt:
-        report = build_report(
-            rt.db,
-            year_from=year_from,
-            year_to=year_to,
-            today=rt.engine.clock().date(),
-            catalogues=rt.catalogues,
-        )
+        report = _report(rt, year_from, year_to)
         tables = results_tables(report)
         if kind is FileFormat.csv:
             write_csv(output, tables[table])

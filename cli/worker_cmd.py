@@ -14,16 +14,15 @@ from typing import Annotated
 
 import typer
 
-from cli.background import Worker, worker_name
+from cli.background import Worker, build_dispatcher, worker_name
+from cli.context import runtime
 from cli.logs import configure_logging
 from cli.output import domain_errors, emit
-from engine.bootstrap import Runtime, build_runtime
+from engine.bootstrap import Runtime
 from engine.clock import ManualClock, system_clock
 from engine.errors import InvalidData
 from engine.sweep import TimerSweep
 from notifications.dispatcher import Dispatcher
-from notifications.smtp import SmtpConfig
-from notifications.wiring import install_mail
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +43,9 @@ def _runtime(now: str | None) -> Iterator[Runtime]:
                 "--now needs a UTC offset", [{"field": "now", "message": "add e.g. -06:00"}]
             )
         clock = ManualClock(moment)
-    rt = build_runtime(clock=clock)
-    configure_logging(rt.settings)
-    install_mail(rt)
-    try:
+    with runtime(clock) as rt:
+        configure_logging(rt.settings)
         yield rt
-    finally:
-        rt.close()
 
 
 def worker(
@@ -77,19 +72,10 @@ def worker(
 
 
 async def _dispatch_once(rt: Runtime) -> dict[str, int]:
-    settings = rt.settings
-    dispatcher = Dispatcher(
-        rt.db,
-        SmtpConfig.from_settings(settings),
-        clock=rt.engine.clock,
-        worker=worker_name("once-mail"),
-        connections=settings.smtp_connections,
-        max_attempts=settings.mail_max_attempts,
-        lease_seconds=settings.outbox_lease_seconds,
-    )
+    dispatcher = build_dispatcher(Dispatcher, rt, worker=worker_name("once-mail"))
     async with dispatcher:
         report = await dispatcher.run_once()
-    return {"sent": report.sent, "retrying": report.retrying, "dead": report.dead}
+    return report.to_dict()
 
 
 async def _forever(rt: Runtime) -> None:

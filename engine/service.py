@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from config.catalogues import Catalogues
+from config.catalogues import LANGUAGES, Catalogues
 from engine.actor import Actor
 from engine.business_time import BusinessTime
 from engine.clock import Clock, system_clock
@@ -42,6 +42,7 @@ from workflows.guard_api import GuardContext, RequestFacts
 REQUIRED_GUARD = "required_fields"
 CREATE_TRIGGER = "create"
 UPDATE_TRIGGER = "update"
+CREATE_ROLES = ("coordinator", "admin")
 UPDATE_ROLES = ("coordinator", "admin")
 
 
@@ -84,8 +85,8 @@ class Engine:
         country = country.strip().upper()
         if country not in self.catalogues.countries:
             errors.append({"field": "country", "message": f"'{country}' is not an ISO2 code"})
-        if language not in ("es", "en", "fr", "pt", "ar", "ru"):
-            errors.append({"field": "language", "message": "one of es, en, fr, pt, ar, ru"})
+        if language not in LANGUAGES:
+            errors.append({"field": "language", "message": f"one of {', '.join(LANGUAGES)}"})
         if email is not None and not EMAIL_RE.match(email):
             errors.append({"field": "email", "message": "not a single valid e-mail address"})
         if errors:
@@ -106,6 +107,13 @@ class Engine:
                 now=self.clock(),
             )
         return EmbView(emb_id, code, name.strip(), country, language, email)
+
+    def emb_row(self, code: str | None) -> embs.EmbRow | None:
+        """One EMB's record (for recipients and pages), None for no or an unknown code."""
+        if not code:
+            return None
+        with self.db.read() as conn:
+            return embs.by_code(conn, code)
 
     def list_embs(self) -> list[EmbView]:
         with self.db.read() as conn:
@@ -133,7 +141,7 @@ class Engine:
                 "a request needs a one-line title of 1–300 characters",
                 [{"field": "title", "message": "one line of 1–300 characters"}],
             )
-        if actor.role not in ("coordinator", "admin"):
+        if actor.role not in CREATE_ROLES:
             raise NotAllowed(f"role '{actor.role}' may not create requests")
         clean = self._validated_patch(
             wf, data or {}, definition.states[definition.initial].collects
@@ -183,7 +191,7 @@ class Engine:
                 now,
                 now,
             )
-            self._publish(conn, RequestCreated(view, definition, history_id, actor, now, comment))
+            self.publish(conn, RequestCreated(view, definition, history_id, actor, now, comment))
         self.committed()
         return view
 
@@ -276,22 +284,21 @@ class Engine:
             row.created_at,
             now,
         )
-        if self.listeners:
-            self._publish(
-                conn,
-                RequestAdvanced(
-                    view,
-                    wf.definition,
-                    row.state,
-                    trigger,
-                    chosen.transition,
-                    history_id,
-                    actor,
-                    now,
-                    changes,
-                    comment,
-                ),
-            )
+        self.publish(
+            conn,
+            RequestAdvanced(
+                view,
+                wf.definition,
+                row.state,
+                trigger,
+                chosen.transition,
+                history_id,
+                actor,
+                now,
+                changes,
+                comment,
+            ),
+        )
         return view
 
     def update(
@@ -369,7 +376,7 @@ class Engine:
                 row.created_at,
                 now,
             )
-            self._publish(
+            self.publish(
                 conn,
                 RequestUpdated(view, definition, history_id, actor, now, changes, comment),
             )
@@ -520,7 +527,8 @@ class Engine:
         for hook in self.after_commit:
             hook()
 
-    def _publish(self, conn: sa.Connection, event: DomainEvent) -> None:
+    def publish(self, conn: sa.Connection, event: DomainEvent) -> None:
+        """Hand an event to every listener, in the caller's transaction (timers first)."""
         for listener in self.listeners:
             listener(conn, event)
 

@@ -249,8 +249,7 @@ class TimerSweep:
         )
         assert history_id is not None  # the row is locked
         view = engine.view_of_row(conn, row, version=row.version + 1, updated_at=now)
-        for listener in engine.listeners:
-            listener(conn, TimerFired(view, wf.definition, timer, history_id, now, item.due_at))
+        engine.publish(conn, TimerFired(view, wf.definition, timer, history_id, now, item.due_at))
         if not timers.finish(
             conn, item.id, worker=self.worker, status="fired", now=now, outcome="sent"
         ):

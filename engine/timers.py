@@ -30,7 +30,8 @@ class PlannedTimer:
     status: str  # armed | projected
 
 
-def _as_date(value: Any) -> date | None:
+def parse_date(value: Any) -> date | None:
+    """An ISO date from a form value; None when empty or not a date."""
     try:
         return date.fromisoformat(str(value)) if value else None
     except ValueError:
@@ -54,7 +55,7 @@ class TimerPlanner:
                 return entered_at
             start = self.time.local_date(entered_at)
         else:
-            anchor = _as_date(data.get(timer.anchor_field))
+            anchor = parse_date(data.get(timer.anchor_field))
             if anchor is None:
                 return None
             start = anchor

@@ -40,6 +40,9 @@ class DispatchReport:
             self.sent + other.sent, self.retrying + other.retrying, self.dead + other.dead
         )
 
+    def to_dict(self) -> dict[str, int]:
+        return {"sent": self.sent, "retrying": self.retrying, "dead": self.dead}
+
 
 class Dispatcher:
     """One delivery worker. `worker` must be unique among running dispatchers (it owns the

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config.settings import Settings
+from engine.clock import Clock
 from engine.links import LinkSigner
 from engine.views import RequestView
 from notifications.recipient import Recipient
@@ -60,3 +62,8 @@ class LinkMaker:
             purpose, url = self._link(request, recipient)
             out.append(SharedLink(recipient, purpose, url))
         return out
+
+
+def link_maker(settings: Settings, clock: Clock) -> LinkMaker:
+    """The one way links are made: the site's public address and secret, the engine's clock."""
+    return LinkMaker(settings.resolved_base_url, LinkSigner(settings.secret_key, clock))

@@ -14,10 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from config.settings import Settings
+from engine.clock import Clock, system_clock
 from engine.events import DomainEvent, RequestCreated, RequestUpdated, TimerFired
-from engine.links import LinkSigner
+from engine.timers import parse_date
 from engine.views import RequestView
-from notifications.links import LinkMaker
+from notifications.links import link_maker
 from notifications.recipient import Recipient
 from notifications.recipients import RecipientResolver
 from notifications.render import Attachment, MailRenderer, build_message, make_message_id
@@ -34,15 +35,15 @@ class OutboxWriter:
         renderer: MailRenderer,
         resolver: RecipientResolver,
         settings: Settings,
-        links: LinkMaker | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.renderer = renderer
         self.resolver = resolver
         self.sender = settings.mail_from
-        self.base_url = settings.resolved_base_url.rstrip("/")
-        self.links = links or LinkMaker(self.base_url, LinkSigner(settings.secret_key))
+        self.links = link_maker(settings, clock)
         address = parseaddr(settings.mail_from)[1]
         self.domain = address.rpartition("@")[2] or "cicie.localhost"
+        self.organizer = address or f"cicie@{self.domain}"
 
     def __call__(self, conn: sa.Connection, event: DomainEvent) -> None:
         notes = self._notifications(event)
@@ -87,18 +88,9 @@ class OutboxWriter:
     ) -> None:
         request = event.request
         key = f"{request.id}:{event.history_id}:{note.template}:{recipient.address.lower()}"
-        label_lang = next(
-            (lang for lang in recipient.language_chain() if lang in LABEL_LANGUAGES), "en"
-        )
-        context = _context(
-            request,
-            event.definition,
-            emb,
-            recipient,
-            label_lang,
-            self.links.for_recipient(request, recipient),
-            due,
-        )
+        label_lang = _label_language(recipient)
+        link = self.links.for_recipient(request, recipient)
+        context = _context(request, event.definition, emb, recipient, label_lang, link, due)
         context["comment"] = comment
         if isinstance(event, RequestUpdated):
             context["changes"] = event.changes
@@ -108,7 +100,7 @@ class OutboxWriter:
         rendered = self.renderer.render(note.template, recipient, context)
         attachments = []
         if "ics" in note.attach:
-            ics = self._invitation(request, event.definition, recipient, event.at, label_lang)
+            ics = self._invitation(request, event.definition, recipient, event.at, label_lang, link)
             if ics is not None:
                 attachments.append(ics)
         message_id = make_message_id(key, self.domain)
@@ -142,9 +134,10 @@ class OutboxWriter:
         recipient: Recipient,
         now: datetime,
         lang: str,
+        link: str,
     ) -> Attachment | None:
-        start = _as_date(request.data.get("event_start"))
-        end = _as_date(request.data.get("event_end"))
+        start = parse_date(request.data.get("event_start"))
+        end = parse_date(request.data.get("event_end"))
         if start is None or end is None:
             return None
         from notifications.ics import invitation  # icalendar: ~0.2 s to import, rarely needed
@@ -156,12 +149,17 @@ class OutboxWriter:
             start=start,
             end=end,
             location=str(request.data.get("venue") or "") or None,
-            organizer=parseaddr(self.sender)[1] or f"cicie@{self.domain}",
+            organizer=self.organizer,
             attendee=recipient.address,
-            description=self.links.for_recipient(request, recipient),
+            description=link,
             now=now,
         )
-        return Attachment("invitation.ics", "text/calendar; method=REQUEST; charset=utf-8", data)
+        return Attachment.invitation(data)
+
+
+def _label_language(recipient: Recipient) -> str:
+    """The recipient's first language the workflow labels are written in (else English)."""
+    return next((lang for lang in recipient.language_chain() if lang in LABEL_LANGUAGES), "en")
 
 
 def _context(
@@ -201,8 +199,8 @@ def preview_context(
     base_url: str,
 ) -> dict[str, Any]:
     """The context a message about `request` would get, for previews (due: 30 days ahead)."""
-    lang = next((x for x in recipient.language_chain() if x in LABEL_LANGUAGES), "en")
-    start = _as_date(request.data.get("event_start"))
+    lang = _label_language(recipient)
+    start = parse_date(request.data.get("event_start"))
     due = start - timedelta(days=30) if start else None
     context = _context(
         request, definition, emb, recipient, lang, f"{base_url}/requests/{request.id}", due
@@ -211,15 +209,8 @@ def preview_context(
     return context
 
 
-def _as_date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
 def _due_date(data: dict[str, Any], note: NotifyDef) -> date | None:
     if note.due_field is None:
         return None
-    anchor = _as_date(data.get(note.due_field))
+    anchor = parse_date(data.get(note.due_field))
     return anchor + timedelta(days=note.due_days) if anchor else None

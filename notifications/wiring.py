@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from engine.bootstrap import Runtime
-from engine.links import LinkSigner
-from notifications.links import LinkMaker
 from notifications.outbox_writer import OutboxWriter
 from notifications.recipients import RecipientResolver
 from notifications.render import MailRenderer
@@ -16,9 +14,7 @@ def install_mail(runtime: Runtime) -> OutboxWriter:
         MailRenderer(timezone=settings.timezone),
         RecipientResolver(runtime.catalogues, settings),
         settings,
-        LinkMaker(
-            settings.resolved_base_url, LinkSigner(settings.secret_key, runtime.engine.clock)
-        ),
+        clock=runtime.engine.clock,
     )
     runtime.engine.subscribe(writer)
     return writer

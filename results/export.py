@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -296,15 +296,14 @@ def write_csv(path: Path, table: Table) -> None:
     path.write_text(csv_text(table), encoding="utf-8")
 
 
-def write_xlsx(path: Path, tables: dict[str, Table] | Sequence[tuple[str, Table]]) -> None:
+def write_xlsx(path: Path, tables: dict[str, Table]) -> None:
     """One sheet per table: bold frozen header, columns sized to their content."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    items = list(tables.items()) if isinstance(tables, dict) else list(tables)
     book = Workbook()
     book.remove(book.active)
-    for name, table in items:
+    for name, table in tables.items():
         sheet = book.create_sheet(title=name[:31])
         sheet.append(table.header)
         for cell in sheet[1]:

@@ -16,7 +16,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -399,18 +399,8 @@ def _keyed(
                 occurrences[base] += 1
                 keys.append(f"{base}#{occurrences[base]}")
         for key in keys:
-            out.append(_replace(record, key=key, source=source))
+            out.append(replace(record, key=key, source=source))
     return out
-
-
-def _replace(record: ActivityRecord, **changes: Any) -> ActivityRecord:
-    values = asdict(record)
-    for name in ("countries", "candidates", "partners", "themes"):
-        values[name] = tuple(values[name])
-    if isinstance(values["stated_continents"], list):
-        values["stated_continents"] = tuple(values["stated_continents"])
-    values.update(changes)
-    return ActivityRecord(**values)
 
 
 # ------------------------------------------------------------------ the two formats

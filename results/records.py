@@ -265,9 +265,9 @@ def check(
                     len(distinct),
                 )
             )
+        derived = {c for code in a.countries if (c := countries.continent(code))}
         if a.stated_continents is not None:
-            conts = {c for code in a.countries if (c := countries.continent(code))}
-            agrees, stated, listed = _continent_figure(a.stated_continents, conts)
+            agrees, stated, listed = _continent_figure(a.stated_continents, derived)
             if not agrees:
                 found.append(
                     Discrepancy(
@@ -279,7 +279,6 @@ def check(
                         listed,
                     )
                 )
-        derived = {c for code in a.countries if (c := countries.continent(code))}
         if a.listed_under and derived and a.listed_under not in derived:
             found.append(
                 Discrepancy(

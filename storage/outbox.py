@@ -93,6 +93,7 @@ _CLAIM_POSTGRES = (
     "RETURNING o.id, o.to_addr, o.message_id, o.body, o.attempts, o.ambiguous"
 )
 _MINE = " WHERE id = {p} AND leased_by = {p} AND status = 'sending'"
+_ALL_MINE = " WHERE status = 'sending' AND leased_by = {p}"
 _SENT = "UPDATE outbox SET status = 'sent', sent_at = {p}, last_reply = {p}, lease_until = NULL"
 _RETRY = (
     "UPDATE outbox SET status = 'pending', next_attempt_at = {p}, last_reply = {p}, "
@@ -128,6 +129,7 @@ class _Dialect:
         self.retry = (_RETRY + _MINE).format(p=p)
         self.dead = (_DEAD + _MINE).format(p=p)
         self.release = (_RELEASE + _MINE).format(p=p)
+        self.release_all = (_RELEASE + _ALL_MINE).format(p=p)
         self.revive = _REVIVE.format(p=p)
         self.insert = _INSERT.format(p=p)
 
@@ -253,6 +255,16 @@ def settle(
         if release:
             cur.executemany(d.release, [(i, worker) for i in release])
         cur.close()
+
+
+def release_all(conn: sa.Connection, worker: str) -> int:
+    """Hand back every message still being sent by `worker` (a worker stopping): pending
+    again, due at once for any dispatcher, the attempt not counted. Returns how many."""
+    cur, d = _cursor(conn)
+    cur.execute(d.release_all, (worker,))
+    changed = cur.rowcount
+    cur.close()
+    return int(changed or 0)
 
 
 def mark_sent(

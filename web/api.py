@@ -10,34 +10,19 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.bootstrap import Runtime
 from engine.compiler import CompiledWorkflow
 from engine.diagram import mermaid
 from engine.errors import InvalidData
-from engine.service import Engine
 from engine.views import RequestView
-from web.security import CurrentUser, Writer, actor_of
+from web.security import CurrentUser, EngineDep, RuntimeDep, Writer, actor_of
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
-
-
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def get_engine(runtime: Annotated[Runtime, Depends(get_runtime)]) -> Engine:
-    return runtime.engine
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
 # ---------------------------------------------------------------- bodies

@@ -17,7 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from engine.accounts import Accounts
 from engine.bootstrap import Runtime
-from engine.links import LinkSigner
+from notifications.links import link_maker
 from web.api import router as api_router
 from web.errors import install_error_handlers
 from web.observability import RequestIdMiddleware
@@ -57,7 +57,8 @@ def create_app(runtime: Runtime, *, services: Sequence[BackgroundService] = ()) 
     app.state.runtime = runtime
     app.state.accounts = Accounts(runtime.db, runtime.engine.clock)
     app.state.pages = Pages(runtime.settings.timezone)
-    app.state.links = LinkSigner(runtime.settings.secret_key, runtime.engine.clock)
+    app.state.link_maker = link_maker(runtime.settings, runtime.engine.clock)
+    app.state.links = app.state.link_maker.signer  # the one signer: links made and verified
     app.state.sign_in_throttle = SignInThrottle(runtime.engine.clock)
     install_error_handlers(app)
     install_page_error_handlers(app)

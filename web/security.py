@@ -14,11 +14,22 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from engine.accounts import Accounts, UserView
 from engine.actor import Actor
+from engine.bootstrap import Runtime
 from engine.errors import NotAllowed
+from engine.service import Engine
 
 WRITER_ROLES = ("admin", "coordinator")
 
 _bearer = HTTPBearer(auto_error=False, description="An API token issued to a user.")
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_engine(request: Request) -> Engine:
+    return get_runtime(request).engine
 
 
 def get_accounts(request: Request) -> Accounts:
@@ -26,6 +37,8 @@ def get_accounts(request: Request) -> Accounts:
     return accounts
 
 
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 
 

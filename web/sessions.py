@@ -4,7 +4,7 @@ The session is Starlette's signed cookie (`cicie_session`: HttpOnly, SameSite=La
 when the site is served over HTTPS) holding only the user's id, a CSRF token and the chosen
 language; the user's role is read from the database on every request, so a changed role or a
 removed user takes effect at once. Every form carries the session's CSRF token and every
-state-changing page route checks it (`check_csrf`).
+state-changing page route checks it (`checked_form`).
 """
 
 from __future__ import annotations

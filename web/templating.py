@@ -6,6 +6,7 @@ nothing in a page is marked safe except markup the server built itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,12 @@ def request_language(request: Request) -> str:
         user.language if user is not None else None,
         accept_language=request.headers.get("accept-language"),
     )
+
+
+def gettext_for(request: Request) -> Callable[[str], str]:
+    """`gettext` in the page's language. Bind it as `_` or `gettext` at the call site
+    (`gettext = gettext_for(request)`) so `make messages` finds the strings."""
+    return translations(request_language(request)).gettext
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:

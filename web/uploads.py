@@ -43,8 +43,6 @@ def check_content_length(request: Request, limit: int) -> None:
         if size > limit:
             raise _too_large()
     receive = request._receive
-    if getattr(receive, "cicie_limit", None) is not None:
-        return  # already counted (the report route's own check, then the form's)
     received = 0
 
     async def counted() -> Message:
@@ -56,7 +54,6 @@ def check_content_length(request: Request, limit: int) -> None:
                 raise _too_large()
         return message
 
-    counted.cicie_limit = limit  # type: ignore[attr-defined]
     request._receive = counted
 
 

@@ -151,10 +151,6 @@ class MailSink:
         with self.lock:
             return list(self.messages)
 
-    def clear(self) -> None:
-        with self.lock:
-            self.messages.clear()
-
 
 def _in_a_thread(coro: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """asyncio.run on a thread of its own: Playwright's sync API owns this thread's loop."""

@@ -110,6 +110,13 @@ def pg(pg_template: str) -> Iterator[PgDatabases]:
     dbs.drop_all()
 
 
+@pytest.fixture
+def db(pg: PgDatabases) -> Iterator[Database]:
+    database = Database(url_of(pg.new()))
+    yield database
+    database.dispose()
+
+
 def terminate_backends(database: str) -> int:
     """pg_terminate_backend on every connection to `database` (the application's)."""
     admin = _admin()

@@ -11,7 +11,6 @@ import asyncio
 import email.policy
 import threading
 import time
-from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from email.parser import BytesParser
@@ -128,6 +127,3 @@ class SmtpSink:
     def received(self) -> list[Delivery]:
         with self.lock:
             return list(self.deliveries)
-
-    def counts(self) -> Counter[str]:
-        return Counter(d.message_id for d in self.received())

@@ -55,11 +55,6 @@ class TcpProxy:
         for t in self._threads:
             t.join(timeout=5)
 
-    @property
-    def open_connections(self) -> int:
-        with self._lock:
-            return len(self._conns) // 2
-
     # ------------------------------------------------------------ plumbing
     def _spawn(self, target: object, *args: object) -> None:
         t = threading.Thread(target=target, args=args, daemon=True)  # type: ignore[arg-type]

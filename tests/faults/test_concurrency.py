@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,20 +15,13 @@ import sqlalchemy as sa
 
 from storage.db import Database
 from storage.models import history_table, request_table
-from tests.faults.conftest import PgDatabases, Spawner, url_of, wait_until
+from tests.faults.conftest import Spawner, wait_until
 from tests.faults.invariants import assert_history_contiguous, free_port, seed_api
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 
 CLIENTS = 8
 ROUNDS = 15
-
-
-@pytest.fixture
-def db(pg: PgDatabases) -> Iterator[Database]:
-    database = Database(url_of(pg.new()))
-    yield database
-    database.dispose()
 
 
 def test_concurrent_clients_get_409_for_stale_writes_and_lose_nothing(

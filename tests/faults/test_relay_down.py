@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 
 from storage.db import Database
 from storage.models import outbox_table
-from tests.faults.conftest import PgDatabases, Spawner, url_of
+from tests.faults.conftest import Spawner
 from tests.faults.invariants import assert_mail_delivered_once, enqueue_mail, outbox_statuses
 from tests.faults.smtp_sink import SmtpSink
 
@@ -24,13 +23,6 @@ pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 
 T0 = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
 O = outbox_table  # noqa: E741
-
-
-@pytest.fixture
-def db(pg: PgDatabases) -> Iterator[Database]:
-    database = Database(url_of(pg.new()))
-    yield database
-    database.dispose()
 
 
 def _rows(db: Database) -> list[tuple[int, str, datetime, str | None]]:

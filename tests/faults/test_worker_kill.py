@@ -15,13 +15,12 @@ from __future__ import annotations
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from storage.db import Database
-from tests.faults.conftest import PgDatabases, Spawner, url_of, wait_until
+from tests.faults.conftest import Spawner, wait_until
 from tests.faults.invariants import (
     assert_history_contiguous,
     assert_mail_delivered_once,
@@ -34,13 +33,6 @@ from tests.faults.invariants import (
 from tests.faults.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
-
-
-@pytest.fixture
-def db(pg: PgDatabases) -> Iterator[Database]:
-    database = Database(url_of(pg.new()))
-    yield database
-    database.dispose()
 
 
 def _fast_env(spawn: Spawner, db: Database, sink: SmtpSink, **more: object) -> dict[str, str]:

@@ -244,11 +244,6 @@ class SmtpServer:
     def message_ids(self) -> list[str]:
         return [r.message_id for r in self.received]
 
-    @property
-    def faults_left(self) -> int:
-        with self._state.lock:
-            return len(self._state.faults)
-
 
 # ---------------------------------------------------------------- fixtures
 @pytest.fixture

@@ -13,16 +13,25 @@ from starlette.testclient import TestClient
 
 from engine.accounts import Accounts
 from engine.bootstrap import Runtime
+from engine.links import LinkSigner
 from web.app import create_app
 
 Auth = Callable[..., dict[str, str]]
 SignIn = Callable[..., TestClient]
+
+EMAIL = "wanjiru.kamau@example.org"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "the page has no CSRF field"
     return found.group(1)
+
+
+def link(runtime: Runtime, request_id: int, purpose: str = "report", email: str = EMAIL) -> str:
+    signer = LinkSigner(runtime.settings.secret_key, runtime.engine.clock)
+    return f"/{purpose}/{signer.token(request_id, purpose, email)}"  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -34,6 +43,12 @@ def app(runtime: Runtime) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def english(client: TestClient) -> TestClient:
+    client.headers["Accept-Language"] = "en"
+    return client
 
 
 @pytest.fixture

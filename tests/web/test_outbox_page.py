@@ -10,9 +10,8 @@ from engine.bootstrap import Runtime
 from engine.service import Engine
 from notifications.wiring import install_mail
 from storage import outbox
-from tests.web.conftest import SignIn
+from tests.web.conftest import SignIn, csrf_of
 from tests.web.test_request_page import INTAKE
-from tests.web.test_sign_in import csrf_of
 
 
 def _queued_mail(runtime: Runtime, engine: Engine, make_emb: Callable[..., str]) -> int:

@@ -15,29 +15,16 @@ from config.settings import Settings
 from engine.accounts import Accounts
 from engine.bootstrap import Runtime
 from engine.clock import ManualClock
-from engine.links import LinkSigner
 from engine.views import RequestView
 from storage.models import report_attachment_table, report_draft_table
+from tests.web.conftest import EMAIL, PDF, csrf_of, link
 
-EMAIL = "wanjiru.kamau@example.org"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 REPORT = {
     "final_report_experience": "We followed a voter record from registration to the ID card.",
     "final_report_adaptations": "A written protocol for adjudicating biometric duplicates.",
     "final_report_recommendations": "Publish the deduplication thresholds in English.",
 }
 MakeRequest = Callable[..., RequestView]
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-def link(runtime: Runtime, request_id: int, purpose: str = "report", email: str = EMAIL) -> str:
-    signer = LinkSigner(runtime.settings.secret_key, runtime.engine.clock)
-    return f"/{purpose}/{signer.token(request_id, purpose, email)}"  # type: ignore[arg-type]
 
 
 def stored(runtime: Runtime, request_id: int) -> tuple[list[sa.Row[tuple[object, ...]]], object]:
@@ -62,12 +49,6 @@ def sign_in(client: TestClient, accounts: Accounts, role: str = "coordinator") -
         follow_redirects=False,
     )
     assert response.status_code == 303
-
-
-@pytest.fixture
-def english(client: TestClient) -> TestClient:
-    client.headers["Accept-Language"] = "en"
-    return client
 
 
 def test_an_intern_saves_a_draft_attaches_a_pdf_and_submits(

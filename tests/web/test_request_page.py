@@ -17,8 +17,7 @@ from engine.bootstrap import Runtime
 from engine.service import Engine
 from engine.views import RequestView
 from notifications.wiring import install_mail
-from tests.web.conftest import SignIn
-from tests.web.test_sign_in import csrf_of
+from tests.web.conftest import SignIn, csrf_of
 
 
 def version_of(html: str) -> str:

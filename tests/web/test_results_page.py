@@ -17,15 +17,10 @@ from engine.bootstrap import Runtime
 from engine.views import RequestView
 from results.history_format import read_history
 from results.importer import brochure_path, import_history
+from tests.web.conftest import csrf_of
 from web.pages.results import safe_svg
 
 MakeRequest = Callable[..., RequestView]
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
 
 
 @pytest.fixture

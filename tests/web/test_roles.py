@@ -12,10 +12,9 @@ from engine.bootstrap import Runtime
 from engine.service import Engine
 from engine.views import RequestView
 from storage import outbox
-from tests.web.conftest import SignIn
+from tests.web.conftest import SignIn, csrf_of
 from tests.web.test_outbox_page import _queued_mail
 from tests.web.test_request_page import INTAKE
-from tests.web.test_sign_in import csrf_of
 
 
 def test_a_viewer_gets_403_on_every_post_route_and_nothing_changes(

@@ -21,24 +21,17 @@ from config.catalogues import Label
 from config.settings import Settings
 from engine.accounts import Accounts, UserView
 from engine.bootstrap import Runtime
-from engine.links import LinkSigner
 from engine.reports import clean_filename
 from engine.service import Engine
 from engine.views import RequestView
-from tests.web.conftest import SignIn, csrf_of
+from tests.web.conftest import PDF, SignIn, csrf_of
+from tests.web.conftest import link as report_url
 from tests.web.test_outbox_page import _queued_mail
 from web import diagram_svg
 from web.pages.links import _disposition
 
 MakeRequest = Callable[..., RequestView]
-EMAIL = "wanjiru.kamau@example.org"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 BOUNDARY = "cicie-test-boundary"
-
-
-def report_url(runtime: Runtime, request_id: int, purpose: str = "report") -> str:
-    signer = LinkSigner(runtime.settings.secret_key, runtime.engine.clock)
-    return f"/{purpose}/{signer.token(request_id, purpose, EMAIL)}"  # type: ignore[arg-type]
 
 
 def multipart(fields: dict[str, str], file_name: str, file_data: bytes) -> bytes:

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from starlette.testclient import TestClient
 
 from engine.accounts import Accounts
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
+from tests.web.conftest import csrf_of
 
 
 def test_sign_in_sets_an_httponly_samesite_session_and_lands_on_the_target(

@@ -57,12 +57,6 @@ def drive(
     return view
 
 
-@pytest.fixture
-def english(client: TestClient) -> TestClient:
-    client.headers["Accept-Language"] = "en"
-    return client
-
-
 def test_a_partner_sees_the_public_state_progress_dates_and_reminders_but_nothing_internal(
     english: TestClient, runtime: Runtime, make_emb: Callable[..., str]
 ) -> None:

@@ -14,15 +14,18 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request, status
 from starlette.datastructures import FormData
 
-from engine.accounts import Accounts, UserView
-from engine.actor import Actor
-from engine.bootstrap import Runtime
-from engine.service import Engine
+from engine.accounts import UserView
+
+# The `X as X` names are re-exported for the page modules: the dependencies the JSON API uses.
+from web.security import WRITER_ROLES as WRITER_ROLES
+from web.security import AccountsDep as AccountsDep
+from web.security import EngineDep as EngineDep
+from web.security import RuntimeDep as RuntimeDep
+from web.security import actor_of as actor_of
+from web.security import get_accounts, get_runtime
 from web.sessions import CSRF_FIELD, csrf_matches
 from web.templating import Pages, get_pages
 from web.uploads import body_limit, check_content_length
-
-WRITER_ROLES = ("admin", "coordinator")
 
 
 class LoginRequired(Exception):
@@ -35,20 +38,6 @@ class LoginRequired(Exception):
 
 def login_url(next_url: str) -> str:
     return f"/login?next={quote(next_url, safe='/')}"
-
-
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def get_engine(request: Request) -> Engine:
-    return get_runtime(request).engine
-
-
-def get_accounts(request: Request) -> Accounts:
-    accounts: Accounts = request.app.state.accounts
-    return accounts
 
 
 def optional_user(request: Request) -> UserView | None:
@@ -99,16 +88,8 @@ async def checked_form(request: Request) -> FormData:
     return form
 
 
-def actor_of(user: UserView) -> Actor:
-    return Actor(user.role, user.username)
-
-
 PagesDep = Annotated[Pages, Depends(get_pages)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 OptionalUser = Annotated[UserView | None, Depends(optional_user)]
 PageUser = Annotated[UserView, Depends(page_user)]
 Writer = Annotated[UserView, Depends(require_role(*WRITER_ROLES))]
-Admin = Annotated[UserView, Depends(require_role("admin"))]
 Form = Annotated[FormData, Depends(checked_form)]

@@ -13,7 +13,6 @@ download its attachments at `/requests/{id}/final-report` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -35,10 +34,9 @@ from engine.reports import (
 )
 from engine.service import Engine
 from engine.views import RequestView
-from web.i18n import translations
 from web.pages.deps import EngineDep, Form, PagesDep, PageUser
-from web.templating import Pages, flash, request_language
-from web.uploads import body_limit, check_content_length, read_uploads
+from web.templating import Pages, flash, gettext_for, request_language
+from web.uploads import read_uploads
 from workflows.definition import INTERNAL_RECIPIENTS, WorkflowDefinition
 
 router = APIRouter(include_in_schema=False)
@@ -51,12 +49,8 @@ Token = Annotated[str, Path(max_length=1000)]
 
 # ---------------------------------------------------------------- wiring
 def get_link_signer(request: Request) -> LinkSigner:
-    """The application's link signer (made on first use from the site's secret and clock)."""
-    signer: LinkSigner | None = getattr(request.app.state, "links", None)
-    if signer is None:
-        runtime = request.app.state.runtime
-        signer = LinkSigner(runtime.settings.secret_key, runtime.engine.clock)
-        request.app.state.links = signer
+    """The application's link signer (`create_app` makes it from the site's secret and clock)."""
+    signer: LinkSigner = request.app.state.links
     return signer
 
 
@@ -78,7 +72,7 @@ ReportsDep = Annotated[FinalReports, Depends(get_final_reports)]
 
 def verified(request: Request, token: str, purpose: Purpose) -> LinkClaim:
     """The link's claim; an expired link is a 410 page, any other bad link a 404 page."""
-    gettext = translator(request)
+    gettext = gettext_for(request)
     try:
         return get_link_signer(request).verify(token, purpose)
     except LinkExpired:
@@ -91,17 +85,6 @@ def verified(request: Request, token: str, purpose: Purpose) -> LinkClaim:
             status.HTTP_404_NOT_FOUND,
             gettext("This link is not valid. Check that it was copied whole."),
         ) from None
-
-
-def limit_report_body(request: Request) -> None:
-    """Before the form is parsed: refuse a body larger than every allowed file together."""
-    settings = request.app.state.runtime.settings
-    check_content_length(request, body_limit(settings.upload_max_bytes, settings.upload_max_files))
-
-
-def translator(request: Request) -> Callable[[str], str]:
-    """`gettext` in the page's language (call it `gettext(...)` so `make messages` finds it)."""
-    return translations(request_language(request)).gettext
 
 
 def _text(form: FormData, name: str) -> str:
@@ -225,7 +208,6 @@ async def report_post(
     pages: PagesDep,
     engine: EngineDep,
     reports: ReportsDep,
-    _limit: Annotated[None, Depends(limit_report_body)],
     form: Form,
 ) -> Response:
     try:
@@ -242,7 +224,7 @@ async def _handle_report_post(
     reports: FinalReports,
     form: FormData,
 ) -> Response:
-    gettext = translator(request)
+    gettext = gettext_for(request)
     claim = verified(request, token, "report")
     request_id = claim.request_id
     values = {name: _text(form, name) for name in REPORT_FIELDS}

@@ -14,9 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from storage import dashboard as store
 from storage import outbox
-from web.i18n import translations
 from web.pages.deps import EngineDep, Form, PagesDep, RuntimeDep, Writer
-from web.templating import flash, request_language
+from web.templating import flash, gettext_for
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -110,7 +109,7 @@ def resend(
     _user: Writer,
     _form: Form,
 ) -> Response:
-    gettext = translations(request_language(request)).gettext
+    gettext = gettext_for(request)
     if outbox.retry(runtime.db, message_id, engine.clock()):
         engine.committed()  # wake the dispatcher, if one listens
         flash(request, gettext("The message is queued again, with the same Message-ID."), "ok")

@@ -21,16 +21,16 @@ from engine.accounts import UserView
 from engine.compiler import CompiledWorkflow
 from engine.dashboard import states_left, working_state
 from engine.errors import CicieError, GuardFailed, InvalidData, NotAllowed, VersionConflict
+from engine.reports import SUBMIT_TRIGGER
 from engine.service import REQUIRED_GUARD, Engine
 from engine.views import HistoryEntry, RequestView
 from notifications.links import LinkMaker, SharedLink
 from notifications.recipients import RecipientResolver
-from storage import embs
 from web import diagram_svg, forms
 from web.forms import Formatter
 from web.i18n import translations
 from web.pages.deps import WRITER_ROLES, EngineDep, Form, PagesDep, PageUser, Writer, actor_of
-from web.templating import flash, request_language
+from web.templating import flash, gettext_for, request_language
 from workflows.definition import WorkflowDefinition
 
 router = APIRouter(include_in_schema=False)
@@ -56,11 +56,6 @@ class Problems:
 
 def _formatter(request: Request, engine: Engine) -> Formatter:
     return Formatter(engine.catalogues, request_language(request))
-
-
-def _t(request: Request, message: str) -> str:
-    """`message` in the interface language (flash messages are shown on the next page)."""
-    return translations(request_language(request)).gettext(message)
 
 
 def _reason(failure: Any, definition: WorkflowDefinition, fmt: Formatter) -> str:
@@ -154,7 +149,8 @@ def create_request(
                 message=exc.message,
                 status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
             )
-        flash(request, _t(request, "Request %(id)s created.") % {"id": view.id}, "ok")
+        _ = gettext_for(request)
+        flash(request, _("Request %(id)s created.") % {"id": view.id}, "ok")
         return RedirectResponse(f"/requests/{view.id}", status.HTTP_303_SEE_OTHER)
     return _new_page(
         request,
@@ -246,6 +242,7 @@ def _render_request(
     errors = problems.field_errors
     current_fields = [d.fields[f] for f in d.states[working].collects]
     mine = set(wf.triggers_for(view.state, user.role))
+    labels = _transition_labels(wf)
     actions = []
     for a in available:
         if a.trigger not in mine:
@@ -262,7 +259,7 @@ def _render_request(
         actions.append(
             {
                 "trigger": a.trigger,
-                "label": _transition_labels(wf).get(a.trigger),
+                "label": labels.get(a.trigger),
                 "allowed": a.allowed,
                 "reasons": reasons,
                 "refused": problems.trigger == a.trigger,
@@ -279,12 +276,11 @@ def _render_request(
     earlier_fields = list({fd.name: fd for fd in earlier_fields}.values())
     earlier_draft = draft if problems.section == "earlier" else view.data
     current_draft = draft if problems.section == "current" else view.data
-    submitted = any(h.trigger == "submit_report" for h in history)
+    submitted = any(h.trigger == SUBMIT_TRIGGER for h in history)
     context = {
         "shared_links": _shared_links(request, engine, view) if writer else [],
         "report_submitted": submitted,
         "view": view,
-        "wf": wf,
         "definition": d,
         "fmt": fmt,
         "writer": writer,
@@ -302,11 +298,10 @@ def _render_request(
         "earlier_widgets": forms.build_all(
             earlier_fields, earlier_draft, fmt, errors if problems.section == "earlier" else {}
         ),
-        "earlier_states": left,
         "history": list(reversed(history)),
         "timeline": timeline,
         "timer_labels": {t.id: t.label for t in d.timers},
-        "transition_labels": _transition_labels(wf),
+        "transition_labels": labels,
         "problems": problems,
         "comment": comment or "",
     }
@@ -321,12 +316,10 @@ def _render_request(
 
 def _shared_links(request: Request, engine: Engine, view: RequestView) -> list[SharedLink]:
     """The signed links coordinators may hand to partners, interns and delegates."""
-    app_state = request.app.state
-    runtime = app_state.runtime
-    with engine.db.read() as conn:
-        emb = embs.by_code(conn, view.emb) if view.emb else None
-    maker = LinkMaker(runtime.settings.resolved_base_url, app_state.links)
-    return maker.shared(view, emb, RecipientResolver(runtime.catalogues, runtime.settings))
+    runtime = request.app.state.runtime
+    maker: LinkMaker = request.app.state.link_maker
+    resolver = RecipientResolver(runtime.catalogues, runtime.settings)
+    return maker.shared(view, engine.emb_row(view.emb), resolver)
 
 
 @router.get("/requests/{request_id}")
@@ -429,7 +422,8 @@ def save_data(
             patch=patch,
             comment=comment,
         )
-    flash(request, _t(request, "Saved."), "ok")
+    _ = gettext_for(request)
+    flash(request, _("Saved."), "ok")
     return RedirectResponse(f"/requests/{request_id}", status.HTTP_303_SEE_OTHER)
 
 

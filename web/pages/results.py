@@ -22,9 +22,8 @@ from engine.bootstrap import Runtime
 from results.charts import workshops_chart_svg, workshops_map_svg
 from results.export import Table, csv_text, requests_table, results_tables, write_xlsx
 from results.report import ResultsReport, build_report, shown_continents
-from web.i18n import translations
 from web.pages.deps import PagesDep, PageUser, RuntimeDep
-from web.templating import request_language
+from web.templating import gettext_for, request_language
 
 router = APIRouter(include_in_schema=False)
 
@@ -106,7 +105,7 @@ def results_page(
 ) -> Response:
     language = request_language(request)
     try:
-        first, last = years(year_from, year_to, translations(language).gettext)
+        first, last = years(year_from, year_to, gettext_for(request))
     except HTTPException as exc:
         return pages.render(
             request,
@@ -174,7 +173,7 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 def _xlsx(tables: dict[str, Table]) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "export.xlsx"
-        write_xlsx(path, {name: t for name, t in tables.items()})
+        write_xlsx(path, tables)
         return path.read_bytes()
 
 
