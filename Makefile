@@ -7,20 +7,45 @@ export CICIE_HOME ?= $(CURDIR)/var
 export CICIE_PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint format messages bench bench-peers clean
+.PHONY: install run test lint format messages lock bench bench-peers clean
 
-$(VENV)/.installed: pyproject.toml
+# The development environment is installed from the lock (exact versions, checked hashes), then
+# the project itself without its dependencies; `pip check` catches a lock that no longer
+# covers pyproject.toml (run `make lock`).
+$(VENV)/.installed: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	@$(PY) -m pip check || { echo "requirements-dev.lock does not cover pyproject.toml: run 'make lock'" >&2; exit 1; }
 	touch $@
 
 install: $(VENV)/.installed
 
+## lock: pin every dependency with its hashes, from pyproject.toml (after changing its lists;
+## LOCK_ARGS=--upgrade moves every pin to the newest release)
+#  requirements.lock: SQLite installs; requirements-postgres.lock: with the `postgres` extra;
+#  requirements-dev.lock: both extras, what `make install` and CI use. The first two are
+#  constrained by the third, so the three agree on every version they share.
+UV_VERSION ?= 0.13.9
+LOCK_VENV ?= .venv-lock
+UV := $(LOCK_VENV)/bin/uv
+UV_COMPILE = $(UV) pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command 'make lock' $(LOCK_ARGS)
+$(LOCK_VENV)/.installed:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+	touch $@
+
+lock: $(LOCK_VENV)/.installed
+	$(UV_COMPILE) --extra dev --extra postgres -o requirements-dev.lock
+	$(UV_COMPILE) --extra postgres -c requirements-dev.lock -o requirements-postgres.lock
+	$(UV_COMPILE) -c requirements-dev.lock -o requirements.lock
+
 ## run: set up, migrate, and serve on http://127.0.0.1:$CICIE_PORT (data in $CICIE_HOME)
 run: install
 	$(CICIE) db upgrade
-	$(CICIE) serve
+	$(CICIE) serve --demo
 
 ## test: set up and run the whole suite (SQLite, and PostgreSQL at 127.0.0.1:5432 when it answers)
 test: install
@@ -53,4 +78,4 @@ bench-peers: $(BENCH_VENV)/.installed
 	cd $(PEERS) && $(CURDIR)/$(BENCH_VENV)/bin/python run_bench.py --extra $(CURDIR)/bench/impl_cicie.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(LOCK_VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -28,6 +28,7 @@ import json
 import os
 import random
 import resource
+import secrets
 import signal
 import socket
 import statistics
@@ -130,7 +131,7 @@ def seed(url: str, home: Path, count: int) -> tuple[str, list[int]]:
     from engine.bootstrap import build_runtime
     from notifications.wiring import install_mail
 
-    settings = Settings(home=home, database_url=url, environment="test", demo_data=False)
+    settings = Settings(home=home, database_url=url, environment="test")
     rt = build_runtime(settings, upgrade=False)
     install_mail(rt)
     try:
@@ -294,7 +295,7 @@ def run_shape(servers: int, workers: int, args: argparse.Namespace, tmp: Path) -
         env.update(
             CICIE_DATABASE_URL=url,
             CICIE_ENVIRONMENT="test",
-            CICIE_DEMO_DATA="false",
+            CICIE_SECRET_KEY=secrets.token_urlsafe(48),  # shared by every instance
             CICIE_LOG_FORMAT="json",
             CICIE_LOG_LEVEL="WARNING",
             CICIE_SMTP_HOST="127.0.0.1",

@@ -67,7 +67,7 @@ BENCH_TRIGGERS = [
 
 
 def _runtime(home: Path, clock: ManualClock) -> Runtime:
-    settings = Settings(home=home, environment="test", demo_data=False)
+    settings = Settings(home=home, environment="test")
     return build_runtime(settings, clock=clock)
 
 
@@ -163,7 +163,7 @@ def worker_start(home: Path, pending: int, runs: int) -> tuple[float, float, flo
     rt = _runtime(home, ManualClock(NOW))
     seed_timers(rt, pending, due=False)
     rt.close()
-    env = {**os.environ, "CICIE_HOME": str(home), "CICIE_DEMO_DATA": "false"}
+    env = {**os.environ, "CICIE_HOME": str(home)}
     cicie = str(Path(sys.executable).with_name("cicie"))
     walls, cpus = [], []
     for _ in range(runs):

@@ -9,7 +9,7 @@
    their creation spread over the past year; then copies of those rows (request, history,
    timers; another EMB, a numbered title) up to `--requests`. Each part is timed on its own.
 2. Starts `cicie serve --no-worker --port P` as a separate process on that home
-   (CICIE_DEMO_DATA=false), with one coordinator created beforehand.
+   (no --demo), with one coordinator created beforehand.
 3. Signs in through /login with httpx (session cookie, CSRF token), warms up, then times
    `--samples` sequential GETs of the dashboard `/` and as many of `/requests/{id}` (ids drawn
    at random with a fixed seed), over one keep-alive connection on loopback.
@@ -92,7 +92,7 @@ def seed(home: Path, count: int, through_engine: int, rng: random.Random) -> See
     now = datetime.now(UTC).replace(microsecond=0)
     year_ago = now - timedelta(days=365)
     clock = ManualClock(year_ago)
-    settings = Settings(home=home, environment="test", demo_data=False)
+    settings = Settings(home=home, environment="test")
     rt = build_runtime(settings, clock=clock)
     engine = rt.engine
     started = time.perf_counter()
@@ -226,7 +226,6 @@ def start_server(home: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CICIE_")}
     env.update(
         CICIE_HOME=str(home),
-        CICIE_DEMO_DATA="false",
         CICIE_LOG_LEVEL="WARNING",
         CICIE_ENVIRONMENT="development",
     )

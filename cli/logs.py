@@ -80,4 +80,16 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
     # APScheduler logs every run of the sweep and the dispatch (every few seconds) at INFO;
     # what they did is logged by our own jobs, and its warnings (missed runs) still show
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # the local mail catcher (aiosmtpd) logs every SMTP command: to a file in CICIE_HOME, so
+    # the console keeps what a person needs (docs/operations.md, "Logs")
+    catcher_log = logging.getLogger("mail.log")
+    for old in [h for h in catcher_log.handlers if h.get_name() == "cicie-catcher"]:
+        catcher_log.removeHandler(old)
+        old.close()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    catcher_handler = logging.FileHandler(settings.home / "mail-catcher.log", encoding="utf-8")
+    catcher_handler.setFormatter(TextFormatter())
+    catcher_handler.set_name("cicie-catcher")
+    catcher_log.addHandler(catcher_handler)
+    catcher_log.propagate = False
     return handler

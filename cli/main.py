@@ -4,27 +4,30 @@ Each command group lives in its own module, imported only when it is asked for: 
 must start fast (issue 4), so it does not import the web application, the results reports with
 their chart and spreadsheet libraries, or any other group's dependencies. `cicie --help` (or
 anything that is not a known command) builds the whole tree, as does `cli.main.app`.
+`cicie --version` answers before any of that, from the installed package's metadata.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import typer
+from pydantic_core import ValidationError
 
 HELP = "CICIE request lifecycle engine: workshops, internships, courses, seminars, missions."
 
 # In the order `--help` lists them: (name, module, attribute, kind). "results" is merged into
 # the root without a name: it brings the groups `import`, `report` and `export`.
 _ENTRIES: tuple[tuple[str, str, str, str], ...] = (
-    ("db", "cli.admin_cmd", "db_app", "group"),
+    ("db", "cli.db_cmd", "db_app", "group"),
     ("emb", "cli.requests_cmd", "emb_app", "group"),
     ("request", "cli.requests_cmd", "request_app", "group"),
     ("workflows", "cli.workflows_cmd", "workflows_app", "group"),
-    ("user", "cli.admin_cmd", "user_app", "group"),
+    ("user", "cli.users_cmd", "user_app", "group"),
     ("demo", "cli.admin_cmd", "demo_app", "group"),
+    ("secret", "cli.secret_cmd", "secret_app", "group"),
     ("outbox", "cli.mail_cmd", "outbox_app", "group"),
     ("mail", "cli.mail_cmd", "mail_app", "group"),
     ("results", "cli.results_cmd", "results_app", "merged"),
@@ -43,9 +46,9 @@ def build_app(only: str | None = None) -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
-    if only is not None:
-        # with a single command and no callback, Typer would make it the root command
-        app.callback()(_root)
+    # the root's options (`--version`); with a single command and no callback, Typer would
+    # also make that command the root one
+    app.callback()(_root)
     for name, module, attribute, kind in _ENTRIES:
         if only is not None and only != name and only not in _MERGED_NAMES.get(name, ()):
             continue
@@ -59,7 +62,34 @@ def build_app(only: str | None = None) -> typer.Typer:
     return app
 
 
-def _root() -> None:
+def version() -> str:
+    """This installation's version, from the package metadata (no import of the application)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("cicie")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cicie {version()}")
+        raise typer.Exit()
+
+
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            is_eager=True,
+            callback=_print_version,
+        ),
+    ] = False,
+) -> None:
     """CICIE request lifecycle engine: workshops, internships, courses, seminars, missions."""
 
 
@@ -86,7 +116,24 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    build_app(_requested(sys.argv[1:]))()
+    if sys.argv[1:] == ["--version"]:  # the fast path: no command module is imported
+        print(f"cicie {version()}")
+        return
+    try:
+        build_app(_requested(sys.argv[1:]))()
+    except ValidationError as exc:  # a CICIE_* setting that cannot be used
+        sys.exit(_settings_error(exc))
+
+
+def _settings_error(exc: ValidationError) -> int:
+    """Say which setting is wrong and why, never its value (it may be a secret); exit 2."""
+    for error in exc.errors(include_input=False, include_url=False):
+        names = [str(part) for part in error.get("loc", ())]
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if names:
+            message = f"CICIE_{names[0].upper()}: {message}"
+        print(f"error (invalid_setting): {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ import typer
 from cli.context import runtime
 from cli.output import domain_errors, emit, parse_json_option
 from engine.actor import Actor
+from engine.links_ops import revoke_links
 from engine.views import RequestView
+from notifications.links import link_maker
+from notifications.recipients import RecipientResolver
 
 emb_app = typer.Typer(
     help="Electoral management bodies that request programmes.", no_args_is_help=True
@@ -51,6 +54,26 @@ def emb_add(
             code=code, name=name, country=country, language=language, email=email
         )
         emit(emb.to_dict(), as_json, f"EMB {emb.code} added ({emb.name}, {emb.country})")
+
+
+@emb_app.command("update")
+def emb_update(
+    code: Annotated[str, typer.Argument(metavar="CODE", help="The EMB's code, e.g. HN-TSE.")],
+    name: Annotated[str | None, typer.Option(help="New full name.")] = None,
+    email: Annotated[
+        str | None, typer.Option(help="New contact address ('' removes the address).")
+    ] = None,
+    language: Annotated[str | None, typer.Option(help="New language for its mail.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Correct an EMB's name, address or language (e.g. an address its mail cannot go to)."""
+    with domain_errors(as_json), runtime() as rt:
+        emb = rt.engine.update_emb(code, name=name, email=email, language=language)
+        emit(
+            emb.to_dict(),
+            as_json,
+            f"EMB {emb.code} updated ({emb.name}, {emb.language}, {emb.email or 'no address'})",
+        )
 
 
 @emb_app.command("list")
@@ -193,6 +216,42 @@ def request_history(
                 for e in entries
             ),
         )
+
+
+@request_app.command("revoke-links")
+def request_revoke_links(
+    request_id: Annotated[int, typer.Argument(metavar="ID")],
+    actor: AsOption = "coordinator",
+    expect_version: ExpectVersion = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Stop every report and status link of a request at once, and print the new links to
+    send to the people who still need them."""
+    with domain_errors(as_json), runtime() as rt:
+        revoked = revoke_links(
+            rt.engine, request_id, Actor.parse(actor), expected_version=expect_version
+        )
+        view = rt.engine.get(request_id)
+        resolver = RecipientResolver(rt.catalogues, rt.settings)
+        fresh = link_maker(rt.settings, rt.engine.clock).shared(
+            view, rt.engine.emb_row(view.emb), resolver, revoked.links_epoch
+        )
+        links = [
+            {
+                "name": link.recipient.name,
+                "email": link.recipient.address,
+                "purpose": link.purpose,
+                "url": link.url,
+            }
+            for link in fresh
+        ]
+
+        def text() -> str:
+            lines = [f"request {request_id}: all links revoked (v{revoked.version})"]
+            lines.extend(f"  {x['email']} ({x['purpose']}): {x['url']}" for x in links)
+            return "\n".join(lines)
+
+        emit(revoked.to_dict() | {"links": links}, as_json, text)
 
 
 @request_app.command("list")

@@ -1,7 +1,13 @@
-"""`cicie serve`: the web application (JSON API, pages) on one process."""
+"""`cicie serve`: the web application (JSON API, pages) on one process.
+
+A plain `serve` creates nobody and prints no password: the first administrator is made with
+`cicie user add NAME --role admin --password-stdin`. `serve --demo` (what `make run` uses)
+loads the demo set and, on a database with no user, makes one user per role and prints their
+login once, after the server has started, so it is the last thing on the console."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import typer
@@ -10,9 +16,10 @@ import uvicorn
 from cli.background import Worker
 from cli.context import runtime
 from cli.logs import configure_logging
-from engine.accounts import Accounts, ensure_demo_users
+from cli.output import EXIT_REFUSED
+from engine.accounts import Accounts
 from engine.bootstrap import Runtime
-from engine.demo import load_demo
+from engine.demo import DemoLogin, load_demo_installation
 
 
 def serve(
@@ -21,40 +28,93 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Do not run reminders and mail in this process.")
     ] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Load the demo set into an empty database and make demo users "
+            "(refused when CICIE_ENVIRONMENT=production).",
+        ),
+    ] = False,
 ) -> None:
-    """Run the application; on an empty database, load the demo set and print a demo login."""
+    """Run the application (with --demo: demo data and a demo login on an empty database)."""
     with runtime() as rt:
         configure_logging(rt.settings)
-        _serve(rt, host, port, worker=not no_worker)
+        if demo and rt.settings.environment == "production":
+            typer.echo(
+                "error: --demo is refused in production (CICIE_ENVIRONMENT=production): "
+                "demo users would have known roles and printed passwords",
+                err=True,
+            )
+            raise typer.Exit(EXIT_REFUSED)
+        _serve(rt, host, port, worker=not no_worker, demo=demo)
 
 
-def _serve(rt: Runtime, host: str | None, port: int | None, *, worker: bool) -> None:
-    settings = rt.settings
-    if settings.demo_data:
-        loaded = load_demo(rt.engine)
+class _Banner:
+    """Prints the address (and a demo login) once the server listens, after uvicorn's lines."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.server: uvicorn.Server | None = None
+        self._lines = lines
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._print_when_started())
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def _print_when_started(self) -> None:
+        while self.server is None or not self.server.started:
+            await asyncio.sleep(0.05)
+        typer.echo("\n".join(self._lines))
+
+
+def _banner_lines(rt: Runtime, url: str, login: DemoLogin | None, has_users: bool) -> list[str]:
+    lines = ["", f"CICIE is running on {url}  (API docs: {url}/docs, health: {url}/healthz)"]
+    if login is not None:
+        lines.append("demo login (shown once; change the passwords with `cicie user passwd`):")
+        lines += [f"  {name} / {password}" for name, password in login.passwords.items()]
+        lines.append(f"API token for 'coordinator' (expires in 90 days): {login.token}")
+    elif not has_users:
+        lines.append(
+            "nobody can sign in yet: create an administrator with "
+            "`cicie user add NAME --role admin --password-stdin`"
+        )
+    if not rt.settings.smtp_host:
+        lines.append(
+            f"mail is caught under {rt.settings.mail_dir} "
+            f"(the catcher's log: {rt.settings.home / 'mail-catcher.log'})"
+        )
+    lines.append("stop with Ctrl+C")
+    return lines
+
+
+def _serve(rt: Runtime, host: str | None, port: int | None, *, worker: bool, demo: bool) -> None:
+    accounts = Accounts(rt.db, rt.engine.clock)
+    login: DemoLogin | None = None
+    if demo:
+        loaded, login = load_demo_installation(rt.engine, accounts)
         if loaded:
             typer.echo(f"loaded {loaded} demo requests")
-    accounts = Accounts(rt.db, rt.engine.clock)
-    created = ensure_demo_users(accounts)
-    if created:
-        typer.echo("demo users (shown once; change them):")
-        for username, password in created.items():
-            typer.echo(f"  {username} / {password}")
-        token = accounts.issue_token("coordinator", "demo")
-        typer.echo(f"API token for 'coordinator': {token}")
-    host = host or settings.host
-    port = port or settings.port
+    host = host or rt.settings.host
+    port = port or rt.settings.port
     from web.app import create_app  # only this command needs the web layer (and its import time)
 
-    typer.echo(f"CICIE on http://{host}:{port}  (API docs: /docs, health: /healthz)")
-    services = [Worker(rt)] if worker else []
+    services: list[Worker | _Banner] = [Worker(rt)] if worker else []
     # our logging set-up formats uvicorn's lines too; the access line, with the request id, is
-    # written by web.observability
-    uvicorn.run(
-        create_app(rt, services=services),
+    # written by web.observability. X-Forwarded-For is believed only from CICIE_TRUSTED_PROXIES.
+    banner = _Banner(_banner_lines(rt, f"http://{host}:{port}", login, accounts.has_users()))
+    config = uvicorn.Config(
+        create_app(rt, services=[*services, banner]),
         host=host,
         port=port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(rt.settings.shutdown_grace) + 5,
+        proxy_headers=bool(rt.settings.trusted_proxy_list),
+        forwarded_allow_ips=rt.settings.trusted_proxy_list or [],
     )
+    banner.server = uvicorn.Server(config)
+    banner.server.run()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 
 from cli.context import runtime
 from cli.output import EXIT_REFUSED, domain_errors, emit
+from config.yaml_reader import ReadRefused, parse, read_text
+from engine.actor import Actor
 from engine.diagram import mermaid
-from engine.errors import InvalidDefinition, NotFound
+from engine.diff import diff_versions
+from engine.errors import DefinitionProblem, InvalidData, InvalidDefinition, NotFound
+from engine.migrate import Migration, MigrationPlan, MigrationReport
 from workflows.loader import WORKFLOW_DIR, load_file, workflow_files
+from workflows.schema import schema_text
 
 workflows_app = typer.Typer(
     help="The programme workflows (YAML definitions).", no_args_is_help=True
@@ -49,24 +54,58 @@ def workflows_list(as_json: JsonFlag = False) -> None:
 @workflows_app.command("check")
 def workflows_check(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Files to check (default: every bundled workflow).")
+        list[Path] | None,
+        typer.Argument(help="Files or folders to check (default: every bundled workflow)."),
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Validate definitions; every problem is printed as path:line: message (exit 1 if any)."""
-    explicit = bool(paths)
-    files = list(paths) if paths else workflow_files(WORKFLOW_DIR)
-    problems = []
-    for path in files:
+    """Validate definitions; every problem is printed as path:line: message (exit 1 if any).
+
+    Under --json the refusal is `{"error": {"code": "invalid_definition", "details": [{path,
+    line, message}]}}`. A folder stands for the `*.yaml` files in it, each of which must be
+    named after its workflow; a file named on its own may have any name."""
+    files, problems = _files_to_check(paths)
+    for path, match_file_name in files:
         try:
-            load_file(path, match_file_name=not explicit)
+            load_file(path, match_file_name=match_file_name)
         except InvalidDefinition as exc:
             problems.extend(exc.problems)
-    for problem in problems:
-        typer.echo(str(problem))
     if problems:
-        typer.echo(f"{len(problems)} problem(s) in {len(files)} file(s)", err=True)
+        refusal = InvalidDefinition(problems)
+        if as_json:
+            typer.echo(json.dumps({"error": refusal.to_dict()}, ensure_ascii=False))
+            typer.echo(f"error ({refusal.code}): {refusal.message}", err=True)
+        else:
+            for problem in refusal.problems:
+                typer.echo(str(problem))
+            typer.echo(f"{len(refusal.problems)} problem(s) in {len(files)} file(s)", err=True)
         raise typer.Exit(EXIT_REFUSED)
-    typer.echo(f"ok: {len(files)} workflow file(s) valid")
+    checked = [str(path) for path, _ in files]
+    emit(
+        {"ok": True, "files": checked},
+        as_json,
+        f"ok: {len(files)} workflow file(s) valid",
+    )
+
+
+def _files_to_check(
+    paths: list[Path] | None,
+) -> tuple[list[tuple[Path, bool]], list[DefinitionProblem]]:
+    """(file, whether it must be named after its workflow) for each path; a folder without
+    workflow files is a problem of its own."""
+    if not paths:
+        return [(p, True) for p in workflow_files(WORKFLOW_DIR)], []
+    files: list[tuple[Path, bool]] = []
+    problems: list[DefinitionProblem] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append((path, False))
+            continue
+        found = workflow_files(path)
+        if not found:
+            problems.append(DefinitionProblem(str(path), 1, "no workflow files (*.yaml) here"))
+        files.extend((p, True) for p in found)
+    return files, problems
 
 
 @workflows_app.command("diagram")
@@ -99,7 +138,12 @@ def workflows_example(
         path = WORKFLOW_DIR / "examples" / f"{name}.yaml"
         if not path.is_file():
             raise NotFound(f"no example for workflow '{name}'")
-        steps = yaml.safe_load(path.read_text(encoding="utf-8"))["steps"]
+        try:
+            steps = parse(read_text(path))[0]["steps"]
+        except ReadRefused as exc:
+            raise InvalidData(
+                "; ".join(f"{path}:{p.line}: {p.message}" for p in exc.problems)
+            ) from None
         payload = [
             {"trigger": s["trigger"], "data": s.get("data") or {}, "as": s["as"]} for s in steps
         ]
@@ -108,3 +152,86 @@ def workflows_example(
             as_json,
             lambda: "\n".join(f"{s['as']:<24} {s['trigger']}" for s in payload),
         )
+
+
+@workflows_app.command("schema")
+def workflows_schema() -> None:
+    """The JSON Schema of the workflow format, for editors (yaml-language-server).
+
+    Generated from the tables the loader checks with; `workflows/workflow.schema.json` is a
+    copy of this output, named by the modeline at the top of each workflow file."""
+    typer.echo(schema_text(), nl=False)
+
+
+@workflows_app.command("migrate")
+def workflows_migrate(
+    name: Annotated[str, typer.Argument(help="Workflow name.")],
+    to: Annotated[int, typer.Option("--to", help="The stored version to move requests to.")],
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what each request would undergo; change nothing."),
+    ] = False,
+    actor: Annotated[
+        str, typer.Option("--as", help="Who migrates (recorded in history): admin or coordinator.")
+    ] = "admin",
+    as_json: JsonFlag = False,
+) -> None:
+    """Move the live requests of a workflow to another version, each in its own transaction.
+
+    Each request gets the state the target version's `migrations:` rules give it (or the same
+    name), a history row (trigger `migrate`) and re-planned timers; data the new version finds
+    invalid is reported, not changed. A request that cannot move is reported and left as it
+    is (exit 1; the others still move). With --dry-run nothing is written."""
+    with domain_errors(as_json), runtime() as rt:
+        migration = Migration(rt.engine)
+        if dry_run:
+            report = migration.dry_run(name, to)
+        else:
+            report = migration.apply(name, to, Actor.parse(actor))
+        emit(
+            report.to_dict(rt.engine.business_time.localize),
+            as_json,
+            lambda: _migration_text(report),
+        )
+    if report.refused:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+def _migration_text(report: MigrationReport) -> str:
+    verb = "would move" if report.dry_run else "moved"
+    lines = [f"{report.workflow} → v{report.to}{' (dry run)' if report.dry_run else ''}"]
+    for plan in report.plans:
+        lines.extend(_plan_lines(plan))
+    moved = len(report.plans) - len(report.refused)
+    lines.append(f"{moved} {verb}, {len(report.refused)} cannot move")
+    return "\n".join(lines)
+
+
+def _plan_lines(plan: MigrationPlan) -> list[str]:
+    head = f"#{plan.id} {plan.title} [{plan.state}, v{plan.from_version}]"
+    if not plan.movable:
+        return [f"{head} cannot move: {'; '.join(plan.reasons)}"]
+    lines = [f"{head} → {plan.to_state}"]
+    lines.extend(f"    invalid {d['field']}: {d['message']}" for d in plan.invalid_data)
+    t = plan.timers
+    lines.extend(f"    cancel timer {c.timer}#{c.occurrence}: {c.why}" for c in t.cancel)
+    lines.extend(f"    arm timer {c.timer}#{c.occurrence} due {c.due_at:%Y-%m-%d}" for c in t.arm)
+    lines.extend(
+        f"    move timer {c.timer}#{c.occurrence}: {c.previous:%Y-%m-%d} → {c.due_at:%Y-%m-%d}"
+        for c in t.move
+    )
+    return lines
+
+
+@workflows_app.command("diff")
+def workflows_diff(
+    name: Annotated[str, typer.Argument(help="Workflow name.")],
+    old: Annotated[int, typer.Argument(help="The earlier version.", metavar="V1")],
+    new: Annotated[int, typer.Argument(help="The later version.", metavar="V2")],
+    as_json: JsonFlag = False,
+) -> None:
+    """States, transitions, guards, timers and fields added, removed or changed between two
+    stored versions (and the later one's `migrations:` rules)."""
+    with domain_errors(as_json), runtime() as rt:
+        found = diff_versions(rt.db, rt.registry, name, old, new)
+        emit(found.to_dict(), as_json, found.text)

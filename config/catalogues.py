@@ -11,8 +11,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from babel import Locale
+
+from config.yaml_reader import ReadRefused, parse, read_text
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogues"
 LANGUAGES = ("es", "en", "fr", "pt", "ar", "ru")
@@ -107,9 +108,21 @@ def _label(raw: dict[str, str]) -> Label:
     return Label(es=raw["es"], en=raw["en"], fr=raw["fr"])
 
 
+class InvalidCatalogue(ValueError):
+    """A catalogue file that cannot be read; the message lists `path:line: problem`s."""
+
+
 def _read(directory: Path, name: str) -> Any:
-    with open(directory / name, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """A catalogue file through the shared reader: YAML 1.2 scalars (`NO` is Norway, not
+    false), bounded, every problem with its line."""
+    path = directory / name
+    try:
+        value, problems = parse(read_text(path))
+    except ReadRefused as exc:
+        problems = exc.problems
+    if problems:
+        raise InvalidCatalogue("\n".join(f"{path}:{p.line}: {p.message}" for p in problems))
+    return value
 
 
 def _countries() -> frozenset[str]:

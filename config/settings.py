@@ -1,20 +1,20 @@
 """Typed settings from the environment (prefix `CICIE_`, `.env` supported).
 
 Everything has an embedded default so `make run` works on a fresh machine: data under
-`./var`, SQLite, a local mail catcher. Secrets come only from the environment; outside
-development a placeholder secret is refused.
+`./var`, SQLite, a local mail catcher. There is no default secret: `CICIE_SECRET_KEY` when
+set, else a random key kept in CICIE_HOME (config/secret.py). Secrets are `SecretStr`, so they
+never show in a `repr` or a log line.
 """
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "development-only-secret-change-me"
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -29,10 +29,12 @@ class Settings(BaseSettings):
     timezone: str = "America/Mexico_City"
     reminder_hour: int = Field(default=9, ge=0, le=23)
     language: str = "es"
-    secret_key: str = DEV_SECRET
+    secret_key: SecretStr | None = None
+    # addresses (or networks) of reverse proxies whose X-Forwarded-For is believed; none by
+    # default, so a client cannot choose the address the sign-in throttle counts
+    trusted_proxies: str = ""
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     db_pool_size: int = Field(default=10, ge=1, le=200)
-    demo_data: bool = True
     # mail: with no CICIE_SMTP_HOST, `serve` starts a local catcher on catcher_port and the
     # real delivery path sends to it (messages stored under $CICIE_HOME/mail)
     smtp_host: str | None = None
@@ -61,13 +63,20 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(default=10.0, ge=0)
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEV_SECRET:
+    def _refuse_weak_secret(self) -> Settings:
+        if self.secret_key is not None and len(self.secret_key.get_secret_value()) < (
+            MIN_SECRET_LENGTH
+        ):
             raise ValueError(
-                "CICIE_SECRET_KEY must be set to a real secret in production "
-                f"(for example: {secrets.token_urlsafe(32)})"
+                f"CICIE_SECRET_KEY must be at least {MIN_SECRET_LENGTH} random characters "
+                "(for example the output of: python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'), or unset to have one made in CICIE_HOME"
             )
         return self
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def resolved_database_url(self) -> str:

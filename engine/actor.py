@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from engine.errors import InvalidData
 from workflows.definition import ROLES
 
-_NAME = re.compile(r"^[\w .@'-]{1,120}$", re.UNICODE)
+_NAME = re.compile(r"^[\w .@'-]{1,120}\Z", re.UNICODE)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from engine.account_views import DEMO_USERS
+from engine.accounts import Accounts
 from engine.actor import Actor
+from engine.errors import InvalidData
 from engine.service import Engine
 from workflows.loader import WORKFLOW_DIR
 
@@ -49,3 +54,41 @@ def load_demo(engine: Engine, path: Path = DEMO_FILE) -> int:
                 view.id, step["trigger"], Actor.parse(step["as"]), data=step.get("data") or {}
             )
     return len(demo["requests"])
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """What a developer needs to try a fresh demo installation (shown once, never logged)."""
+
+    passwords: dict[str, str]
+    token: str
+
+
+def load_demo_installation(engine: Engine, accounts: Accounts) -> tuple[int, DemoLogin | None]:
+    """Demo requests into an empty database and, when nobody can sign in yet, one user per
+    role and an API token for the coordinator. Only `cicie serve --demo` and `cicie demo
+    load` call this; it is refused in production (`cli`)."""
+    loaded = load_demo(engine)
+    created = ensure_demo_users(accounts)
+    if not created:
+        return loaded, None
+    token = accounts.issue_token("coordinator", "demo")
+    return loaded, DemoLogin(created, token)
+
+
+def ensure_demo_users(accounts: Accounts) -> dict[str, str] | None:
+    """On a database with nobody in it, one user per role with a random password
+    ({username: password}, to show once); None when users already exist."""
+    if accounts.has_users():
+        return None
+    created: dict[str, str] = {}
+    for role in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        try:
+            accounts.add_user(role, role, password)
+        except InvalidData:
+            if not created:  # another process started at the same time and made them
+                return None
+            raise
+        created[role] = password
+    return created

@@ -3,52 +3,26 @@
 Load-time problems (a bad workflow file) raise `InvalidDefinition`; run-time refusals
 (`GuardFailed`, `NotAllowed`, `VersionConflict`, `InvalidData`, `NotFound`) carry a stable
 `code` that the CLI and the API print as `{"error": {"code", "message", "details"}}`.
+
+The root and the load-time errors are defined in `workflows.errors` (the loader raises them and
+must not import the engine); they are re-exported here, so `engine.errors` stays the one place
+the rest of the code imports errors from.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from workflows.errors import CicieError, DefinitionProblem, InvalidDefinition
 
-
-class CicieError(Exception):
-    """Root of every error the domain raises on purpose."""
-
-    code = "error"
-
-    def __init__(self, message: str, details: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details if details is not None else []
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
-
-
-@dataclass(frozen=True)
-class DefinitionProblem:
-    """One problem in a workflow file, located for the person who wrote it."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
-
-
-class InvalidDefinition(CicieError):
-    """A workflow file that cannot be used; lists every problem found, not only the first."""
-
-    code = "invalid_definition"
-
-    def __init__(self, problems: list[DefinitionProblem]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.path, p.line, p.message))
-        text = "\n".join(str(p) for p in self.problems)
-        super().__init__(
-            f"{len(self.problems)} problem(s) in workflow definition:\n{text}",
-            [{"path": p.path, "line": p.line, "message": p.message} for p in self.problems],
-        )
+__all__ = [
+    "CicieError",
+    "DefinitionProblem",
+    "GuardFailed",
+    "InvalidData",
+    "InvalidDefinition",
+    "NotAllowed",
+    "NotFound",
+    "VersionConflict",
+]
 
 
 class NotFound(CicieError):

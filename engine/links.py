@@ -4,13 +4,19 @@ An intern or delegate gets a link to submit the final report of *one* request; a
 a read-only status link for *one* request. The link carries the request id, the purpose and
 the recipient's address, signed with the site's secret (HMAC, itsdangerous) and timestamped;
 the request id is never taken from anywhere else, so a link for request A cannot reach B.
-Expiry is measured on the engine's clock, so tests move time instead of waiting."""
+Expiry is measured on the engine's clock, so tests move time instead of waiting.
+
+A link also carries the request's *links epoch* (`request.links_epoch`): revoking all links of
+a request moves the epoch on (engine/links_ops.py), and a link of an older epoch is refused.
+Links made before epochs existed carry none and count as epoch 0. Whether the address a link
+names is still a recipient of the request is checked where links are made
+(notifications/links.py), so "who gets a link" and "who may use it" are one rule."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
@@ -34,11 +40,23 @@ class LinkExpired(CicieError):
     code = "link_expired"
 
 
+class LinkRevoked(CicieError):
+    """A genuine link that no longer opens anything: all links of the request were revoked
+    (`reason` "revoked"), or its address is no longer a recipient of it ("not_recipient")."""
+
+    code = "link_revoked"
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message, [{"reason": reason}])
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class LinkClaim:
     request_id: int
     purpose: str
     email: str
+    epoch: int = 0  # the request's links epoch when the link was made
 
 
 def _clocked_signer(clock: Clock) -> type[TimestampSigner]:
@@ -59,8 +77,9 @@ class LinkSigner:
         )
         self.clock = clock
 
-    def token(self, request_id: int, purpose: Purpose, email: str) -> str:
-        return str(self._serializer.dumps({"r": request_id, "p": purpose, "e": email.lower()}))
+    def token(self, request_id: int, purpose: Purpose, email: str, epoch: int = 0) -> str:
+        payload = {"r": request_id, "p": purpose, "e": email.lower(), "x": epoch}
+        return str(self._serializer.dumps(payload))
 
     def verify(self, token: str, purpose: Purpose) -> LinkClaim:
         lifetime = LIFETIMES[purpose]
@@ -74,7 +93,12 @@ class LinkSigner:
             raise LinkInvalid("this link is not valid; check that it was copied whole") from exc
         if not isinstance(payload, dict) or payload.get("p") != purpose:
             raise LinkInvalid("this link is not valid for this page")
-        request_id, email = payload.get("r"), payload.get("e")
-        if not isinstance(request_id, int) or not isinstance(email, str):
+        request_id, email, epoch = payload.get("r"), payload.get("e"), payload.get("x", 0)
+        if not _count(request_id) or not isinstance(email, str) or not _count(epoch):
             raise LinkInvalid("this link is not valid; check that it was copied whole")
-        return LinkClaim(request_id, purpose, email)
+        return LinkClaim(request_id, purpose, email, epoch)
+
+
+def _count(value: object) -> TypeGuard[int]:
+    """A non-negative int as JSON gives it (not a bool, which is an int in Python)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -3,6 +3,11 @@
 At start-up the current files are registered in the database: a file whose text changed becomes
 the next version of its workflow; identical text reuses the stored version. A request keeps the
 version it was created with; older versions are compiled from their stored text on first use.
+
+The stored text stands alone: for a file that `extends:` a base it is the merged document
+(`definition.source`, see `workflows.load.extends`), and the checksum is taken over it — so a
+changed base makes the next version of every programme built on it, and never alters a stored
+one. Versions stored before the programmes extended bases keep their full text as it was.
 """
 
 from __future__ import annotations
@@ -95,6 +100,16 @@ class WorkflowRegistry:
                 found = CompiledWorkflow(definition, version, self.catalogues)
                 self._compiled[(name, version)] = found
         return found
+
+    def stored(self, conn: sa.Connection, name: str, version: int) -> CompiledWorkflow:
+        """A stored version by number; NotFound names the versions there are."""
+        known = workflow_versions.versions(conn, name)
+        if not known:
+            raise NotFound(f"no programme '{name}'")
+        if version not in known:
+            listed = ", ".join(str(v) for v in known)
+            raise NotFound(f"workflow {name} has no version {version} (stored: {listed})")
+        return self.get(conn, name, version)
 
     def cached(self, name: str, version: int) -> CompiledWorkflow | None:
         return self._compiled.get((name, version))

@@ -1,11 +1,20 @@
 """Delivering the outbox: claim due messages with a lease, send them outside any transaction
-over a few reused SMTP connections, record the outcomes in one transaction per batch.
+over a few reused SMTP connections, record each message's outcome as soon as the server has
+answered it.
 
 Why this shape (ARCHITECTURE § Mail): a transaction never waits on the network; a dispatcher
 that dies after claiming only delays its messages until the lease expires; the lease is
 checked before every send, so a message whose lease ran out is handed back untried instead of
 racing the dispatcher that took it over. Database calls run in a thread so a dispatcher
 sharing the web server's event loop never blocks it on SQLite's write lock.
+
+On each connection, the outcome of a message is committed before the next message's data
+goes out (its envelope, MAIL and RCPT, is sent while the commit runs), so a dispatcher killed
+at any moment leaves at most one message per connection delivered but not recorded: only
+those are sent again when their lease expires. Outcomes that come in while a commit runs (from
+the other connections) are committed together in the next transaction — a group commit, so
+recording each message as it is answered costs little throughput — and no known outcome ever
+waits for the rest of its batch.
 """
 
 from __future__ import annotations
@@ -44,6 +53,55 @@ class DispatchReport:
         return {"sent": self.sent, "retrying": self.retrying, "dead": self.dead}
 
 
+class _Recorder:
+    """Commits outcomes as they come, a group at a time. `record` returns once the outcome is
+    committed; outcomes handed over while a transaction runs go into the next one. One
+    transaction at a time, so the dispatcher's records never wait on each other for SQLite's
+    write lock."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self._dispatcher = dispatcher
+        self._queue: list[tuple[Claimed, Result, asyncio.Future[None]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self.report = DispatchReport()
+
+    async def record(self, claim: Claimed, result: Result) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((claim, result, done))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        try:
+            while self._queue:
+                group, self._queue = self._queue, []
+                claims = [c for c, _, _ in group]
+                results = [r for _, r, _ in group]
+                try:
+                    self.report += await asyncio.to_thread(
+                        self._dispatcher._settle, claims, results
+                    )
+                except BaseException as exc:
+                    for _, _, done in group:
+                        if not done.done():
+                            done.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for _, _, done in group:
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self._flushing = None
+
+    async def wait(self) -> None:
+        """Until every outcome handed over is committed (or has failed)."""
+        while self._flushing is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._flushing)
+
+
 class Dispatcher:
     """One delivery worker. `worker` must be unique among running dispatchers (it owns the
     leases). Use `async with` (or `aclose()`) in the event loop that ran it, to close its
@@ -71,7 +129,7 @@ class Dispatcher:
         self._connections = connections
         self._max_attempts = max_attempts
         self._lease = timedelta(seconds=lease_seconds)
-        # stop starting sends this long before the lease ends: room for the settle transaction
+        # stop starting sends this long before the lease ends: room for recording the outcome
         # and for clocks that differ between hosts
         self._margin = timedelta(seconds=min(lease_seconds * 0.1, 30.0))
         self._batch = batch
@@ -102,35 +160,30 @@ class Dispatcher:
         pool = self._pool
         pool.new_round()
         start = self._clock()
-        report = DispatchReport()
+        recorder = _Recorder(self)
         batch = await self._claim(start)
         upcoming: asyncio.Task[tuple[datetime, list[Claimed]] | None] | None = None
-        settling: asyncio.Task[DispatchReport] | None = None
         try:
             while batch is not None:
                 claimed_at, claims = batch
-                # a full batch: claim the next one while this one is sent, and record this one
-                # while the next is sent, so the database never holds up the SMTP server
+                # a full batch: claim the next one while this one is sent, so the database
+                # never holds up the SMTP server
                 if len(claims) == self._batch:
                     upcoming = asyncio.create_task(self._claim(start))
-                results = await self._send_all(pool, claims, claimed_at + self._lease)
-                if settling is not None:
-                    report += await settling
-                settling = asyncio.create_task(asyncio.to_thread(self._settle, claims, results))
+                tried = await self._send_all(pool, claims, claimed_at + self._lease, recorder)
                 batch, upcoming = (await upcoming if upcoming else None), None
-                if batch is not None and all(r is None for r in results):
+                if batch is not None and tried == 0:
                     # nothing could be tried (the lease ran out): hand back the next batch too
-                    await asyncio.to_thread(self._settle, batch[1], [None] * len(batch[1]))
+                    await asyncio.to_thread(self._release, batch[1], "the lease ran out")
                     batch = None
         finally:
             # on an error, still record what was sent and hand back what was claimed
+            await recorder.wait()
             if upcoming is not None:
                 extra = await upcoming
                 if extra is not None:
-                    await asyncio.to_thread(self._settle, extra[1], [None] * len(extra[1]))
-            if settling is not None:
-                report += await settling
-        return report
+                    await asyncio.to_thread(self._release, extra[1], "the pass failed")
+        return recorder.report
 
     async def _claim(self, start: datetime) -> tuple[datetime, list[Claimed]] | None:
         """The next batch of messages due at `start` (the pass's own reschedules are later)."""
@@ -147,45 +200,87 @@ class Dispatcher:
         return (claimed_at, claims) if claims else None
 
     async def _send_all(
-        self, pool: SmtpPool, claims: list[Claimed], lease_until: datetime
-    ) -> list[Result | None]:
-        """Send over every connection at once; None where the lease ran out before sending."""
-        results: list[Result | None] = [None] * len(claims)
-        pending = iter(range(len(claims)))
+        self, pool: SmtpPool, claims: list[Claimed], lease_until: datetime, recorder: _Recorder
+    ) -> int:
+        """Send over every connection at once. A connection sends the envelope of its next
+        message while the outcome of the previous one is being recorded, but not its data:
+        that waits until the previous outcome is committed. Claims whose lease ran out before
+        they could be sent are handed back untried; so is the rest of the batch once recording
+        fails (the database is gone: whatever is delivered now could not be recorded). Returns
+        how many messages were tried."""
+        pending = iter(claims)
+        untried: list[Claimed] = []
+        failed: list[BaseException] = []
         sender = self._config.sender
         stop_at = lease_until - self._margin
         clock = self._clock
 
-        async def work(conn: Connection) -> None:
-            for i in pending:
-                left = (stop_at - clock()).total_seconds()
-                if left <= 0:
-                    continue  # not ours for long enough any more: hand it back untried
-                c = claims[i]
-                try:
-                    async with asyncio.timeout(left):
-                        results[i] = await send(conn, sender, c.to_addr, c.body)
-                except TimeoutError:
-                    results[i] = Result(
-                        "ambiguous" if conn.payload_written else "temporary",
-                        "the lease ran out while sending",
-                    )
+        async def record(c: Claimed, result: Result) -> None:
+            try:
+                await recorder.record(c, result)
+            except Exception as exc:
+                failed.append(exc)
+
+        async def work(conn: Connection) -> int:
+            tried = 0
+            recording: list[asyncio.Task[None]] = []  # this connection's outcomes not yet committed
+
+            async def recorded() -> bool:
+                """The gate before DATA: every earlier outcome of this connection committed."""
+                if recording:
+                    await asyncio.wait(recording)
+                    recording.clear()
+                return not failed
+
+            try:
+                for c in pending:
+                    left = (stop_at - clock()).total_seconds()
+                    if left <= 0 or failed:
+                        untried.append(c)  # not ours for long enough any more: hand it back
+                        continue
+                    try:
+                        async with asyncio.timeout(left):
+                            result = await send(
+                                conn, sender, c.to_addr, c.body, before_data=recorded
+                            )
+                    except TimeoutError:
+                        result = Result(
+                            "ambiguous" if conn.payload_written else "temporary",
+                            "the lease ran out while sending",
+                        )
+                    if result is None:  # held back before its data: recording failed
+                        untried.append(c)
+                        continue
+                    tried += 1
+                    recording.append(asyncio.create_task(record(c, result)))
+            finally:
+                if recording:
+                    await asyncio.wait(recording)
+            return tried
 
         active = pool.connections[: min(len(claims), len(pool.connections))]
-        await asyncio.gather(*(work(conn) for conn in active))
-        return results
+        tried = sum(await asyncio.gather(*(work(conn) for conn in active)))
+        if untried:
+            why = "recording an outcome failed" if failed else "the lease ran out"
+            try:
+                await asyncio.to_thread(self._release, untried, why)
+            except Exception:
+                if not failed:
+                    raise
+                log.warning("could not hand back %s messages: their lease expires", len(untried))
+        if failed:
+            raise failed[0]
+        return tried
 
     # ------------------------------------------------------------ bookkeeping
-    def _settle(self, claims: list[Claimed], results: list[Result | None]) -> DispatchReport:
+    def _settle(self, claims: list[Claimed], results: list[Result]) -> DispatchReport:
+        """Record what the server said about each claim, in one short transaction."""
         now = self._clock()
         sent: list[tuple[int, str]] = []
         retry: list[outbox.Retry] = []
         dead: list[tuple[int, str]] = []
-        release: list[int] = []
         for c, r in zip(claims, results, strict=True):
-            if r is None:
-                release.append(c.id)
-            elif r.outcome == "sent":
+            if r.outcome == "sent":
                 sent.append((c.id, r.reply))
             elif r.outcome == "permanent":
                 dead.append((c.id, r.reply))
@@ -206,20 +301,15 @@ class Dispatcher:
                         f"(Message-ID {c.message_id}); last reply: {r.reply}",
                     )
                 )
-        outbox.settle(
-            self._db,
-            worker=self.worker,
-            now=now,
-            sent=sent,
-            retry=retry,
-            dead=dead,
-            release=release,
-        )
+        outbox.settle(self._db, worker=self.worker, now=now, sent=sent, retry=retry, dead=dead)
         for i, reply in dead:
             log.warning("outbox message %s is a dead letter: %s", i, reply)
-        if release:
-            log.warning("%s outbox messages handed back untried: the lease ran out", len(release))
         return DispatchReport(len(sent), len(retry), len(dead))
+
+    def _release(self, claims: list[Claimed], why: str) -> None:
+        """Hand back claims that were not tried (their attempt is not counted)."""
+        outbox.settle(self._db, worker=self.worker, release=[c.id for c in claims])
+        log.warning("%s outbox messages handed back untried: %s", len(claims), why)
 
     def _backoff(self, attempts: int) -> timedelta:
         """Exponential backoff with full jitter (so retries after an outage spread out), at

@@ -87,6 +87,14 @@ def _address_problem(raw: str) -> str | None:
     return None
 
 
+def address_problem(raw: object) -> str | None:
+    """Why `raw` cannot be a recipient's address (None when it can): for messages that name
+    where the address came from (notifications/recipients.py) rather than `parse_address`'s."""
+    if not isinstance(raw, str):
+        return "not text"
+    return _address_problem(raw)
+
+
 def parse_address(raw: str, display_name: str = "", *, field: str = "address") -> Address:
     """Exactly one addr-spec (`user@example.org`) as an `Address`, or `InvalidData`.
 

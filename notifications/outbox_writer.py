@@ -20,9 +20,9 @@ from engine.timers import parse_date
 from engine.views import RequestView
 from notifications.links import link_maker
 from notifications.recipient import Recipient
-from notifications.recipients import RecipientResolver
+from notifications.recipients import RecipientResolver, check_address
 from notifications.render import Attachment, MailRenderer, build_message, make_message_id
-from storage import embs, outbox
+from storage import embs, outbox, requests
 from storage.embs import EmbRow
 from workflows.definition import NotifyDef, WorkflowDefinition
 
@@ -52,10 +52,12 @@ class OutboxWriter:
         request = event.request
         emb = embs.by_code(conn, request.emb) if request.emb else None
         comment = None if isinstance(event, TimerFired) else event.comment
+        epoch = requests.links_epoch(conn, request.id) or 0  # links carry the current one
         for note in notes:
             due = _due_date(request.data, note)
-            for recipient in self.resolver.resolve(note.to, request, emb):
-                self._enqueue(conn, event, note, recipient, emb, due, comment)
+            for recipient, source in self.resolver.resolve_sourced(note.to, request, emb):
+                check_address(recipient, source)  # else: whose address, and how to fix it
+                self._enqueue(conn, event, note, recipient, emb, due, comment, epoch)
 
     @staticmethod
     def _notifications(event: DomainEvent) -> list[NotifyDef]:
@@ -85,11 +87,12 @@ class OutboxWriter:
         emb: EmbRow | None,
         due: date | None,
         comment: str | None,
+        epoch: int,
     ) -> None:
         request = event.request
         key = f"{request.id}:{event.history_id}:{note.template}:{recipient.address.lower()}"
         label_lang = _label_language(recipient)
-        link = self.links.for_recipient(request, recipient)
+        link = self.links.for_recipient(request, recipient, epoch)
         context = _context(request, event.definition, emb, recipient, label_lang, link, due)
         context["comment"] = comment
         if isinstance(event, RequestUpdated):

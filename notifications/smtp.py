@@ -14,6 +14,11 @@ outcomes; the dispatcher decides what to do with the row:
 
 To tell "dropped before the data" from "dropped after the data", each connection watches what
 aiosmtplib writes: the write that follows ``DATA\\r\\n`` is the message itself.
+
+`send` can hold a message back just before its DATA command until the caller is ready (the
+dispatcher waits there until the outcome of the connection's previous message is recorded): the
+envelope of the next message goes out while the previous outcome is being committed, but the
+server never has two messages of one connection that the database does not know about.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
-from typing import Literal
+from typing import Any, Literal
 
 import aiosmtplib
 from aiosmtplib import (
@@ -40,6 +46,7 @@ log = logging.getLogger(__name__)
 
 Security = Literal["none", "starttls", "tls"]
 Outcome = Literal["sent", "temporary", "permanent", "ambiguous"]
+Gate = Callable[[], Awaitable[bool]]
 _DATA_COMMAND = b"DATA\r\n"
 
 
@@ -102,13 +109,29 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+class _HeldBack(Exception):
+    """The gate before DATA said no: the message is not sent."""
+
+
+class _Client(aiosmtplib.SMTP):
+    """aiosmtplib's client, whose DATA command first waits for `gate` (when one is set)."""
+
+    gate: Gate | None = None
+
+    async def data(self, message: str | bytes, /, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+        gate = self.gate
+        if gate is not None and not await gate():
+            raise _HeldBack
+        return await super().data(message, **kwargs)
+
+
 class Connection:
     """One SMTP session, opened on first use and reopened after a drop."""
 
     def __init__(self, config: SmtpConfig, pool: SmtpPool) -> None:
         self._config = config
         self.pool = pool
-        self.smtp: aiosmtplib.SMTP | None = None
+        self.smtp: _Client | None = None
         self.payload_written = False
         self._last_write = b""
 
@@ -118,7 +141,7 @@ class Connection:
 
     async def open(self) -> None:
         c = self._config
-        smtp = aiosmtplib.SMTP(
+        smtp = _Client(
             hostname=c.host,
             port=c.port,
             username=c.username,
@@ -190,9 +213,19 @@ class SmtpPool:
         await asyncio.gather(*(c.close() for c in self.connections))
 
 
-async def send(conn: Connection, sender: str, recipient: str, message: bytes) -> Result:
+async def send(
+    conn: Connection,
+    sender: str,
+    recipient: str,
+    message: bytes,
+    *,
+    before_data: Gate | None = None,
+) -> Result | None:
     """Deliver `message` to one recipient over `conn` and say what happened. Never raises for
-    an SMTP or network failure; a session left in an unknown state is discarded."""
+    an SMTP or network failure; a session left in an unknown state is discarded.
+
+    `before_data` is awaited after the envelope is accepted, just before DATA: when it returns
+    False the message is not sent (the session is dropped) and the result is None."""
     for attempt in (1, 2):
         conn.payload_written = False
         conn._last_write = b""
@@ -210,8 +243,12 @@ async def send(conn: Connection, sender: str, recipient: str, message: bytes) ->
         options = []
         if not message.isascii() and smtp.supports_extension("8bitmime"):
             options.append("BODY=8BITMIME")
+        smtp.gate = before_data
         try:
             errors, text = await smtp.sendmail(sender, [recipient], message, mail_options=options)
+        except _HeldBack:
+            conn.discard()
+            return None
         except SMTPRecipientsRefused as exc:
             return _refused([(r.code, r.message) for r in exc.recipients])
         except SMTPResponseException as exc:
@@ -238,6 +275,8 @@ async def send(conn: Connection, sender: str, recipient: str, message: bytes) ->
         except BaseException:  # cancelled (the lease ran out) or a bug: the session is unknown
             conn.discard()
             raise
+        finally:
+            smtp.gate = None
         if errors:  # a partial refusal is a refusal
             return _refused([(r.code, r.message) for r in errors.values()])
         return Result("sent", _reply(250, text))

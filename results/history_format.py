@@ -21,8 +21,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from config.yaml_reader import (
+    Limits,
+    LocatedDict,
+    LocatedList,
+    ReadRefused,
+    parse,
+    read_text,
+)
 from engine.errors import CicieError
 from results import countries
 from results.records import (
@@ -47,8 +53,8 @@ REGIONS = (
     "inter_regional",
 )
 RESERVED_SOURCES = ("requests",)
-_SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_ID = re.compile(r"^[A-Za-z0-9._:+-]{1,180}$")
+_SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}\Z")
+_ID = re.compile(r"^[A-Za-z0-9._:+-]{1,180}\Z")
 
 ACTIVITY_FIELDS = (
     "id",
@@ -85,6 +91,8 @@ CLAIM_FIELDS = (
     "as_printed",
 )
 CSV_COLUMNS = ("record", "source", *ACTIVITY_FIELDS, "continent", "activities", "continents")
+# a history file may hold decades of activities: larger than a workflow, still bounded
+HISTORY_LIMITS = Limits(max_bytes=8 << 20, max_values=1_000_000)
 
 
 @dataclass(frozen=True)
@@ -110,40 +118,6 @@ class InvalidHistory(CicieError):
         )
 
 
-# ------------------------------------------------------------------ YAML that keeps lines
-class _Map(dict[str, Any]):
-    line: int
-    key_lines: dict[str, int]
-
-
-class _Seq(list[Any]):
-    line: int
-    item_lines: list[int]
-
-
-def _located(node: yaml.Node, loader: yaml.SafeLoader, problems: list[Problem]) -> Any:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out = _Map()
-        out.line, out.key_lines = line, {}
-        for key_node, value_node in node.value:
-            key = str(loader.construct_object(key_node, deep=True))
-            key_line = key_node.start_mark.line + 1
-            if key in out:
-                problems.append(Problem(key_line, f"duplicate key '{key}'"))
-            out[key] = _located(value_node, loader, problems)
-            out.key_lines[key] = key_line
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        seq = _Seq()
-        seq.line, seq.item_lines = line, []
-        for item in node.value:
-            seq.append(_located(item, loader, problems))
-            seq.item_lines.append(item.start_mark.line + 1)
-        return seq
-    return loader.construct_object(node, deep=True)
-
-
 # ------------------------------------------------------------------ one entry, either format
 class _Entry:
     """A raw entry (a YAML mapping or a CSV row) and the lines its fields came from."""
@@ -158,7 +132,7 @@ class _Entry:
 
     def item_lines(self, key: str) -> list[int]:
         value = self.raw.get(key)
-        if isinstance(value, _Seq):
+        if isinstance(value, LocatedList):
             return value.item_lines
         return [self.line_of(key)] * (len(value) if isinstance(value, list) else 1)
 
@@ -406,20 +380,14 @@ def _keyed(
 # ------------------------------------------------------------------ the two formats
 def _parse_yaml(text: str, parser: _Parser, default_source: str) -> HistorySource | None:
     try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        parser.problem(mark.line + 1 if mark else 1, f"not valid YAML: {exc.problem or exc}")
+        root, problems = parse(text, HISTORY_LIMITS)
+    except ReadRefused as exc:
+        for refused in exc.problems:
+            parser.problem(refused.line, refused.message)
         return None
-    if node is None:
-        parser.problem(1, "the file is empty")
-        return None
-    root = _located(node, yaml.SafeLoader(""), parser.problems)
-    if not isinstance(root, _Map):
+    for found in problems:
+        parser.problem(found.line, found.message)
+    if not isinstance(root, LocatedDict):
         parser.problem(1, "the file must be a mapping with 'source' and 'activities'")
         return None
     top = _Entry(root, 1, root.key_lines)
@@ -436,12 +404,12 @@ def _parse_yaml(text: str, parser: _Parser, default_source: str) -> HistorySourc
         value = root.get(key)
         if value is None:
             return []
-        if not isinstance(value, _Seq):
+        if not isinstance(value, LocatedList):
             parser.problem(top.line_of(key), f"'{key}' must be a list")
             return []
         out = []
         for item, line in zip(value, value.item_lines, strict=True):
-            if isinstance(item, _Map):
+            if isinstance(item, LocatedDict):
                 out.append(_Entry(item, line, item.key_lines))
             elif key == "topics" and isinstance(item, str):
                 out.append(_Entry({"text": item}, line, {}))
@@ -542,9 +510,11 @@ def parse_history(
 
 def read_history(path: Path, theme_ids: Iterable[str] | None = None) -> HistorySource:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidHistory(str(path), [Problem(1, f"not UTF-8 text: {exc}")]) from None
+        text = read_text(path, HISTORY_LIMITS)
+    except ReadRefused as exc:
+        raise InvalidHistory(
+            str(path), [Problem(p.line, p.message) for p in exc.problems]
+        ) from None
     return parse_history(text, path=str(path), theme_ids=theme_ids)
 
 

@@ -4,7 +4,9 @@ SQLite: WAL, a busy timeout, foreign keys, and `BEGIN IMMEDIATE` for every write
 (SQLAlchemy's documented pysqlite recipe), because SQLAlchemy silently drops `FOR UPDATE` on
 SQLite and a deferred transaction that later writes fails with "database is locked" under
 contention. Reads use a deferred `BEGIN`, so they never wait for the write lock.
-PostgreSQL: psycopg 3; rows are locked with `SELECT … FOR UPDATE`.
+PostgreSQL: psycopg 3; rows are locked with `SELECT … FOR UPDATE`. The driver is the optional
+`postgres` extra, imported only when a PostgreSQL URL is opened: a SQLite installation runs
+without it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,23 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 
 READ_OPTION = "cicie_read_only"
+
+
+POSTGRES_EXTRA = "pip install 'cicie[postgres]'"
+
+
+class MissingDriver(ImportError):
+    """A PostgreSQL URL on an installation without the `postgres` extra."""
+
+
+def _require_psycopg() -> None:
+    try:
+        import psycopg  # noqa: F401  (SQLAlchemy imports it again; this only checks)
+    except ImportError as exc:
+        raise MissingDriver(
+            f"a PostgreSQL database needs the psycopg driver, which is not installed: "
+            f"{POSTGRES_EXTRA}"
+        ) from exc
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -59,6 +78,8 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False}
         else:
+            if self.url.drivername == "postgresql+psycopg":
+                _require_psycopg()
             # no pre-ping by default: it costs a round trip on every checkout (≈ 20 % of the
             # throughput in bench/load.py). A connection that died with the server fails its
             # first statement instead; SQLAlchemy then discards the whole pool, the request

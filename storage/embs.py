@@ -53,5 +53,11 @@ def insert(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+def update(conn: sa.Connection, emb_id: int, **values: str | None) -> None:
+    """Change some of an EMB's name, e-mail address, language (already validated)."""
+    if values:
+        conn.execute(E.update().where(E.c.id == emb_id).values(**values))
+
+
 def all_embs(conn: sa.Connection) -> list[EmbRow]:
     return [EmbRow(*r) for r in conn.execute(sa.select(*_COLS).order_by(E.c.code))]

@@ -112,6 +112,8 @@ class Request(SQLModel, table=True):
     title: str = Field(max_length=300)
     state: str = Field(max_length=80, index=True)
     held_from: str | None = Field(default=None, max_length=80)
+    # report and status links carry this number; "revoke all links" increases it
+    links_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONData)
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
@@ -145,6 +147,33 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     language: str = Field(default="es", max_length=5)
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    # a disabled user cannot sign in, and their sessions and tokens are refused at once
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    last_login: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser session, kept on the server so that logging out, a new password,
+    disabling the user or "sign out everywhere" ends it (a copied cookie stops working). The
+    cookie carries a random id; only its SHA-256 is stored."""
+
+    __tablename__ = "user_session"
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the cookie's session id
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class SignInAttempt(SQLModel, table=True):
+    """A failed (or in-progress) sign-in, counted per username and per client address in the
+    database, so every instance shares one throttle; old rows are purged."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (sa.Index("ix_sign_in_attempt_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)  # "user:<lowercased name>" or "addr:<client address>"
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class ApiToken(SQLModel, table=True):
@@ -157,6 +186,8 @@ class ApiToken(SQLModel, table=True):
     label: str = Field(default="", max_length=120)
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
     revoked: bool = Field(default=False)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_used: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Outbox(SQLModel, table=True):
@@ -252,6 +283,8 @@ request_table: sa.Table = Request.__table__  # type: ignore[attr-defined]
 history_table: sa.Table = History.__table__  # type: ignore[attr-defined]
 user_table: sa.Table = User.__table__  # type: ignore[attr-defined]
 api_token_table: sa.Table = ApiToken.__table__  # type: ignore[attr-defined]
+user_session_table: sa.Table = UserSession.__table__  # type: ignore[attr-defined]
+sign_in_attempt_table: sa.Table = SignInAttempt.__table__  # type: ignore[attr-defined]
 outbox_table: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
 timer_table: sa.Table = Timer.__table__  # type: ignore[attr-defined]
 report_draft_table: sa.Table = ReportDraft.__table__  # type: ignore[attr-defined]

@@ -5,10 +5,11 @@ The claim is one statement per database, because anything else double-claims und
 concurrency (LIBRARY-NOTES): on SQLite an `UPDATE … WHERE id IN (SELECT … LIMIT n)
 RETURNING …` inside `BEGIN IMMEDIATE`; on PostgreSQL a `FOR UPDATE SKIP LOCKED` CTE feeding
 the UPDATE. Enqueueing (once per message, inside the transaction that causes it), claiming
-and settling (once per batch) run on the DBAPI cursor, like `storage.hot_path`, so the
-per-message cost stays a few microseconds; reads for screens go through SQLAlchemy Core.
-Every settle statement carries `leased_by = worker AND status = 'sending'`: a dispatcher whose
-lease was taken over cannot overwrite the new owner.
+(once per batch) and settling (as the SMTP server answers: one message, or the few whose
+answers came together) run on the DBAPI cursor, like `storage.hot_path`, so the per-message
+cost stays a few microseconds; reads for screens go through SQLAlchemy Core. Every settle
+statement carries `leased_by = worker AND status = 'sending'`: a dispatcher whose lease was
+taken over cannot overwrite the new owner.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ _SENT_POSTGRES = (
     "FROM unnest(%s::integer[], %s::text[]) AS v(id, reply) "
     "WHERE outbox.id = v.id AND outbox.leased_by = %s AND outbox.status = 'sending'"
 )
+_ASYNC_COMMIT = "SET LOCAL synchronous_commit TO off"
 _DEAD = "UPDATE outbox SET status = 'dead', last_reply = {p}, lease_until = NULL"
 _RELEASE = (
     "UPDATE outbox SET status = 'pending', attempts = attempts - 1, lease_until = NULL, "
@@ -228,11 +230,20 @@ def settle(
     dead: Sequence[tuple[int, str]] = (),
     release: Sequence[int] = (),
 ) -> None:
-    """Record the outcome of a batch in one transaction (one executemany per kind). Rows no
-    longer leased by `worker` are left alone. `release` hands back claims that were not tried
-    (their attempt is not counted)."""
+    """Record outcomes in one short transaction (one statement or executemany per kind). Rows
+    no longer leased by `worker` are left alone. `release` hands back claims that were not
+    tried (their attempt is not counted).
+
+    On PostgreSQL the commit does not wait for the WAL flush (`synchronous_commit = off` for
+    this transaction only), as SQLite's `synchronous=NORMAL` does not: an outcome is safe the
+    moment the server has it, whatever happens to the dispatcher; only a crash of the database
+    server itself could lose the last fraction of a second of outcomes, whose messages would
+    then be sent again with the same Message-ID. Waiting for the flush would put a disk sync
+    between every message and the next on a connection."""
     with db.transaction() as conn:
         cur, d = _cursor(conn)
+        if not d.sqlite:
+            cur.execute(_ASYNC_COMMIT)
         if sent:
             if now is None:
                 raise ValueError("settle needs `now` to record when messages were sent")

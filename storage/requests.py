@@ -137,6 +137,21 @@ def history(conn: sa.Connection, request_id: int) -> list[HistoryRow]:
     return [HistoryRow(*r) for r in rows]
 
 
+def links_epoch(conn: sa.Connection, request_id: int) -> int | None:
+    """The number every report and status link of the request must carry (None: no request)."""
+    found = conn.execute(sa.select(R.c.links_epoch).where(R.c.id == request_id)).first()
+    return int(found[0]) if found is not None else None
+
+
+def bump_links_epoch(conn: sa.Connection, request_id: int) -> int:
+    """Move the request to a new links epoch, so every link issued before stops working;
+    returns the new epoch. The caller holds the request's row lock."""
+    conn.execute(R.update().where(R.c.id == request_id).values(links_epoch=R.c.links_epoch + 1))
+    epoch = links_epoch(conn, request_id)
+    assert epoch is not None  # the row is locked by the caller
+    return epoch
+
+
 def listing(
     conn: sa.Connection,
     *,

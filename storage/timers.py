@@ -63,6 +63,15 @@ def for_request(
     return [TimerRow(*r) for r in conn.execute(stmt.order_by(T.c.due_at, T.c.id))]
 
 
+def armed_since(conn: sa.Connection, request_id: int, since: datetime) -> set[tuple[str, int]]:
+    """(timer, occurrence) of every row armed for a request at or after `since`, whatever
+    became of it: what a stay in a state has already planned (a migration arms only the rest)."""
+    stmt = sa.select(T.c.name, T.c.occurrence).where(
+        T.c.request_id == request_id, T.c.created_at >= since
+    )
+    return {(str(name), int(n)) for name, n in conn.execute(stmt)}
+
+
 def cancel(conn: sa.Connection, ids: Sequence[int], *, now: datetime, why: str) -> None:
     if ids:
         conn.execute(

@@ -134,9 +134,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(
-        home=tmp_path / "home", database_url=database_url, environment="test", demo_data=False
-    )
+    return Settings(home=tmp_path / "home", database_url=database_url, environment="test")
 
 
 @pytest.fixture

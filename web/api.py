@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,42 +18,64 @@ from engine.compiler import CompiledWorkflow
 from engine.diagram import mermaid
 from engine.errors import InvalidData
 from engine.views import RequestView
+from web.params import (
+    CODE_MAX,
+    COMMENT_MAX,
+    DATA_FIELDS_MAX,
+    EMAIL_MAX,
+    EMB_CODE_MAX,
+    EMB_NAME_MAX,
+    MAX_ID,
+    NAME_MAX,
+    TITLE_MAX,
+    ApiId,
+    Limit,
+    Offset,
+)
 from web.security import CurrentUser, EngineDep, RuntimeDep, Writer, actor_of
 
 router = APIRouter(prefix="/api", tags=["api"])
 
-_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*\Z')
 
 
 # ---------------------------------------------------------------- bodies
 class _Body(BaseModel):
-    """Unknown keys are refused (a typo must not be silently ignored); the values' rules
-    (lengths, codes, fields of the step) are the engine's, so they are not repeated here."""
+    """Unknown keys are refused (a typo must not be silently ignored). Texts have the web
+    forms' limits and numbers what a database column holds, so an oversized value is a 422
+    naming its field before the engine sees it; the values' own rules (codes, the step's
+    fields) are the engine's and not repeated here. The whole body is bounded before it is
+    read (web/body_limit.py)."""
 
     model_config = ConfigDict(extra="forbid")
 
 
+Comment = Annotated[str | None, Field(max_length=COMMENT_MAX)]
+Data = Annotated[dict[str, Any], Field(max_length=DATA_FIELDS_MAX)]
+Version = Annotated[int | None, Field(ge=1, le=MAX_ID)]
+
+
 class EmbIn(_Body):
-    code: str
-    name: str
-    country: str
-    language: str
-    email: str | None = None
+    code: str = Field(max_length=EMB_CODE_MAX)
+    name: str = Field(max_length=EMB_NAME_MAX)
+    country: str = Field(max_length=CODE_MAX)
+    language: str = Field(max_length=CODE_MAX)
+    email: str | None = Field(default=None, max_length=EMAIL_MAX)
 
 
 class RequestIn(_Body):
-    programme: str
-    emb: str | None = None
-    title: str
-    data: dict[str, Any] | None = None
-    comment: str | None = None
+    programme: str = Field(max_length=NAME_MAX)
+    emb: str | None = Field(default=None, max_length=EMB_CODE_MAX)
+    title: str = Field(max_length=TITLE_MAX)
+    data: Data | None = None
+    comment: Comment = None
 
 
 class AdvanceIn(_Body):
-    trigger: str = Field(min_length=1)
-    data: dict[str, Any] | None = None
-    expected_version: int | None = Field(default=None, ge=1)
-    comment: str | None = None
+    trigger: str = Field(min_length=1, max_length=NAME_MAX)
+    data: Data | None = None
+    expected_version: Version = None
+    comment: Comment = None
 
 
 # ---------------------------------------------------------------- presenters
@@ -122,10 +144,10 @@ def list_workflows(runtime: RuntimeDep, _user: CurrentUser) -> list[dict[str, An
 
 @router.get("/workflows/{name}/diagram", response_class=PlainTextResponse)
 def workflow_diagram(
-    name: str,
+    name: Annotated[str, Path(max_length=NAME_MAX)],
     runtime: RuntimeDep,
     _user: CurrentUser,
-    state: Annotated[str | None, Query(max_length=80)] = None,
+    state: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
 ) -> PlainTextResponse:
     """Mermaid `stateDiagram-v2` text; `?state=` highlights one state."""
     definition = runtime.registry.current(name).definition
@@ -168,11 +190,11 @@ def create_request(
 def list_requests(
     engine: EngineDep,
     _user: CurrentUser,
-    state: Annotated[str | None, Query(max_length=80)] = None,
-    programme: Annotated[str | None, Query(max_length=80)] = None,
-    emb: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    state: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
+    programme: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
+    emb: Annotated[str | None, Query(max_length=EMB_CODE_MAX)] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     views = engine.list_requests(
         state=state, programme=programme, emb_code=emb, limit=limit, offset=offset
@@ -182,7 +204,7 @@ def list_requests(
 
 @router.get("/requests/{request_id}")
 def show_request(
-    request_id: int, engine: EngineDep, user: CurrentUser, response: Response
+    request_id: ApiId, engine: EngineDep, user: CurrentUser, response: Response
 ) -> dict[str, Any]:
     """The request and, for the caller's role, each trigger of its state: allowed or why not."""
     view, available = engine.show(request_id, actor_of(user))
@@ -191,7 +213,7 @@ def show_request(
 
 @router.post("/requests/{request_id}/advance")
 def advance_request(
-    request_id: int,
+    request_id: ApiId,
     body: AdvanceIn,
     engine: EngineDep,
     user: Writer,
@@ -212,14 +234,14 @@ def advance_request(
 class UpdateIn(_Body):
     """Fields to change without moving the request; `null` clears a field."""
 
-    data: dict[str, Any]
-    expected_version: int | None = Field(default=None, ge=1)
-    comment: str | None = None
+    data: Data
+    expected_version: Version = None
+    comment: Comment = None
 
 
 @router.patch("/requests/{request_id}")
 def update_request(
-    request_id: int,
+    request_id: ApiId,
     body: UpdateIn,
     engine: EngineDep,
     user: Writer,
@@ -237,5 +259,7 @@ def update_request(
 
 
 @router.get("/requests/{request_id}/history")
-def request_history(request_id: int, engine: EngineDep, _user: CurrentUser) -> list[dict[str, Any]]:
+def request_history(
+    request_id: ApiId, engine: EngineDep, _user: CurrentUser
+) -> list[dict[str, Any]]:
     return [h.to_dict() for h in engine.history(request_id)]

@@ -15,17 +15,21 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from config.secret import site_secret
 from engine.accounts import Accounts
 from engine.bootstrap import Runtime
 from notifications.links import link_maker
 from web.api import router as api_router
+from web.body_limit import BodyLimitMiddleware, route_limits
+from web.docs_ui import install_docs
 from web.errors import install_error_handlers
 from web.observability import RequestIdMiddleware
-from web.pages import auth, dashboard, links, outbox, requests, results
+from web.pages import account, admin, auth, dashboard, links, outbox, requests, results
 from web.pages.errors import install_page_error_handlers
 from web.security_headers import SecurityHeadersMiddleware
-from web.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SignInThrottle
+from web.sessions import SESSION_COOKIE, SESSION_MAX_AGE
 from web.templating import Pages
+from web.throttle import SignInThrottle
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -53,22 +57,24 @@ def create_app(runtime: Runtime, *, services: Sequence[BackgroundService] = ()) 
             for service in reversed(started):
                 await service.stop()
 
-    app = FastAPI(title="CICIE", docs_url="/docs", openapi_url="/openapi.json", lifespan=lifespan)
+    # /docs is our own page on local assets (web/docs_ui.py): FastAPI's loads a CDN
+    app = FastAPI(title="CICIE", docs_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.accounts = Accounts(runtime.db, runtime.engine.clock)
     app.state.pages = Pages(runtime.settings.timezone)
     app.state.link_maker = link_maker(runtime.settings, runtime.engine.clock)
     app.state.links = app.state.link_maker.signer  # the one signer: links made and verified
-    app.state.sign_in_throttle = SignInThrottle(runtime.engine.clock)
+    app.state.sign_in_throttle = SignInThrottle(runtime.db, runtime.engine.clock)
     install_error_handlers(app)
     install_page_error_handlers(app)
     app.include_router(api_router)
-    for pages_module in (auth, dashboard, requests, outbox, links, results):
+    for pages_module in (auth, dashboard, requests, outbox, links, results, account, admin):
         app.include_router(pages_module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_docs(app)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=runtime.settings.secret_key,
+        secret_key=site_secret(runtime.settings).get_secret_value(),
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE,
         same_site="lax",
@@ -89,5 +95,7 @@ def create_app(runtime: Runtime, *, services: Sequence[BackgroundService] = ()) 
             return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
         return {"status": "ready", "database": "ok"}
 
+    # every body bounded before it is read (and before a token is checked): 413
+    app.add_middleware(BodyLimitMiddleware, limits=route_limits(runtime.settings))
     app.add_middleware(RequestIdMiddleware)  # outermost: X-Request-ID, access log
     return app

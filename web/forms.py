@@ -294,7 +294,7 @@ def _scalar(fd: FieldDef, raw: str) -> Any:
 
 
 def _indexes(keys: Iterable[str], prefix: str) -> list[int]:
-    pattern = re.compile(re.escape(prefix) + r"-(\d{1,4})(?:-|$)")
+    pattern = re.compile(re.escape(prefix) + r"-(\d{1,4})(?:-|\Z)")
     found = {int(m.group(1)) for k in keys if (m := pattern.match(k))}
     return sorted(found)
 

@@ -28,7 +28,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 HEADER = "X-Request-ID"
 _HEADER_KEY = HEADER.lower().encode("latin-1")
-_SANE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+_SANE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}\Z")
 # a report or status link's token is a credential for months: it is not written to the log
 _LINK_PATH = re.compile(r"^(/(?:report|status)/)[^/]+")
 

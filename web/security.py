@@ -1,8 +1,11 @@
 """Who is calling the JSON API: a bearer token names a user, the user's role decides.
 
-Viewers read; coordinators and admins also write. A missing or unknown token is a 401 that
-says how to authenticate (`WWW-Authenticate: Bearer`); a known user without the role is a 403
-in the domain's `not_allowed` shape. The engine still applies each workflow's own role rules.
+Viewers read; coordinators and admins also write. A missing, unknown, revoked or expired
+token, or one whose user was disabled, is a 401 that says how to authenticate
+(`WWW-Authenticate: Bearer`), the same for each so a caller learns nothing about the token;
+a known user without the role is a 403 in the domain's `not_allowed` shape. Each use is
+recorded as the token's `last_used` (`Accounts.user_for_token`, at most once a minute). The
+engine still applies each workflow's own role rules.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from engine.accounts import Accounts, UserView
+from engine.account_views import UserView
+from engine.accounts import Accounts
 from engine.actor import Actor
 from engine.bootstrap import Runtime
 from engine.errors import NotAllowed
@@ -54,7 +58,10 @@ def current_user(
     if user is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="a valid API token is needed (Authorization: Bearer <token>)",
+            detail=(
+                "a valid API token is needed (Authorization: Bearer <token>); "
+                "tokens expire and can be revoked: ask an administrator for a new one"
+            ),
             headers={"WWW-Authenticate": "Bearer"},
         )
     return user

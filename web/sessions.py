@@ -1,23 +1,24 @@
-"""Browser sessions, CSRF tokens and the sign-in throttle.
+"""Browser sessions and CSRF tokens (the sign-in throttle is web/throttle.py).
 
 The session is Starlette's signed cookie (`cicie_session`: HttpOnly, SameSite=Lax, Secure
-when the site is served over HTTPS) holding only the user's id, a CSRF token and the chosen
-language; the user's role is read from the database on every request, so a changed role or a
-removed user takes effect at once. Every form carries the session's CSRF token and every
+when the site is served over HTTPS) holding only a random session id, a CSRF token and the
+chosen language. The server keeps the session as a row (`engine.accounts`, keyed by the id's
+SHA-256) and checks it with the user on every request, so logging out, a new password,
+disabling the user or "sign out everywhere" ends it even for a copy of the cookie, and a
+changed role takes effect at once. Every form carries the session's CSRF token and every
 state-changing page route checks it (`checked_form`).
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import deque
-from collections.abc import Callable, MutableMapping
-from datetime import datetime, timedelta
+from collections.abc import MutableMapping
 from typing import Any
 
+from engine.account_views import SESSION_LIFETIME
+
 SESSION_COOKIE = "cicie_session"
-SESSION_MAX_AGE = 12 * 3600
+SESSION_MAX_AGE = int(SESSION_LIFETIME.total_seconds())  # the cookie lives as long as its row
 CSRF_FIELD = "csrf_token"
 
 
@@ -39,73 +40,26 @@ def csrf_matches(session: MutableMapping[str, Any], submitted: object) -> bool:
     )
 
 
-def sign_in(session: MutableMapping[str, Any], user_id: int) -> None:
-    """A fresh session for the user: the old CSRF token is not carried over (no fixation)."""
+def sign_in(session: MutableMapping[str, Any], session_id: str) -> None:
+    """The cookie of a fresh server-side session (`Accounts.open_session`): nothing of the
+    old cookie but the language is carried over, not even its CSRF token (no fixation)."""
     language = session.get("lang")
     session.clear()
-    session["uid"] = user_id
+    session["sid"] = session_id
     if language:
         session["lang"] = language
     csrf_token(session)
 
 
+def session_id_of(session: MutableMapping[str, Any]) -> str | None:
+    """The server-side session the cookie names, if any."""
+    session_id = session.get("sid")
+    return session_id if isinstance(session_id, str) and session_id else None
+
+
 def sign_out(session: MutableMapping[str, Any]) -> None:
+    """Forget the session in this browser (the caller ends its row); the language stays."""
+    language = session.get("lang")
     session.clear()
-
-
-class SignInThrottle:
-    """At most `limit` failed sign-ins per username and per client address in a sliding
-    window; past it, sign-in is refused (429) until the window has moved on. Kept in the
-    process: each web instance throttles on its own, which bounds a guesser per instance."""
-
-    def __init__(
-        self,
-        clock: Callable[[], datetime],
-        *,
-        limit: int = 5,
-        window: timedelta = timedelta(minutes=15),
-    ) -> None:
-        self.clock = clock
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[datetime]] = {}
-        self._lock = threading.Lock()
-
-    def _keys(self, username: str, client: str) -> tuple[str, str]:
-        return (f"user:{username.lower()}", f"addr:{client}")
-
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] >= self.window:
-            times.popleft()
-        return times
-
-    def _wait(self, username: str, client: str, now: datetime) -> int | None:
-        waits = []
-        for key in self._keys(username, client):
-            times = self._recent(key, now)
-            if len(times) >= self.limit:
-                waits.append((times[0] + self.window - now).total_seconds())
-        return max(1, int(max(waits)) + 1) if waits else None
-
-    def attempt(self, username: str, client: str) -> int | None:
-        """Check and count one attempt in one step: seconds to wait (nothing counted), or None
-        with the attempt counted as a failure until `succeeded` takes it back. Checking first
-        and counting after the password check would let parallel guesses all pass the check."""
-        now = self.clock()
-        with self._lock:
-            wait = self._wait(username, client, now)
-            if wait is None:
-                for key in self._keys(username, client):
-                    self._recent(key, now).append(now)
-            return wait
-
-    def succeeded(self, username: str, client: str) -> None:
-        """The user's failures are forgotten; the address keeps its earlier failures but not
-        the attempt `attempt` counted for this sign-in."""
-        user_key, addr_key = self._keys(username, client)
-        with self._lock:
-            self._failures.pop(user_key, None)
-            times = self._failures.get(addr_key)
-            if times:
-                times.pop()
+    if language:
+        session["lang"] = language

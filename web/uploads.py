@@ -1,5 +1,7 @@
 """Files posted with a form: a bound on the whole body before it is parsed, then each file
-read up to its limit and checked (size, a `.pdf` name and `%PDF-` content).
+read up to its limit and checked (size, a `.pdf` name and `%PDF-` content). Every request's
+body is bounded first by `web.body_limit` (the report form's bound is `body_limit` below);
+`check_content_length` applies the same bound where a form is read.
 
 Starlette spools file parts to temporary files while it parses, so the body's size is checked
 first from `Content-Length`: a post larger than every allowed file together (plus room for the

@@ -152,6 +152,16 @@ class TransitionDef:
 
 
 @dataclass(frozen=True)
+class MigrationDef:
+    """How requests of earlier versions move to this one (`migrations:` in the file): a state's
+    old name → its state in this version. `from_versions` empty: any earlier version."""
+
+    states: Mapping[str, str]
+    from_versions: tuple[int, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class WorkflowDefinition:
     name: str
     title: Label
@@ -161,6 +171,7 @@ class WorkflowDefinition:
     transitions: tuple[TransitionDef, ...]
     on_change: tuple[ChangeRule, ...] = ()
     timers: tuple[TimerDef, ...] = ()
+    migrations: tuple[MigrationDef, ...] = ()
     source: str = field(repr=False, default="")
     checksum: str = ""
     path: str = ""
@@ -173,3 +184,21 @@ class WorkflowDefinition:
 
     def hold_state(self) -> str | None:
         return next((s.name for s in self.states.values() if s.hold), None)
+
+    def known_as(self, state: str) -> str | None:
+        """A state's name in this version: itself, or what a migration renamed it to (history
+        rows keep the names of the version they were written under)."""
+        if state in self.states:
+            return state
+        return next((r.states[state] for r in self.migrations if state in r.states), None)
+
+    def migrated_state(self, state: str, from_version: int) -> str | None:
+        """The state in this version of a request of `from_version` in `state`: the rule that
+        names that version, else a rule for any version, else the same name if it still
+        exists; None when the request has nowhere to go."""
+        specific = [r for r in self.migrations if from_version in r.from_versions]
+        general = [r for r in self.migrations if not r.from_versions]
+        for rule in (*specific, *general):
+            if state in rule.states:
+                return rule.states[state]
+        return state if state in self.states else None

@@ -29,8 +29,16 @@ from pydantic import (
 from config.catalogues import LANGUAGES, Catalogues
 from workflows.definition import FieldDef
 
+# dates a request may carry: any timer or due date computed from one (± ten years, see
+# `workflows.load.names.MAX_DAYS`) is still a date Python can represent
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 ONE_LINE = StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[^\r\n\x00]*$")
-EMAIL_RE = re.compile(r"^[^@\s,;<>\"'()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# One plain addr-spec, the same that notifications.headers.parse_address accepts (minus the
+# apostrophe, refused as before): ASCII dot-atom local part of at most 64 characters, a domain
+# of two or more labels. `\Z`, not `$`: `$` also matches before a final newline. Use fullmatch.
+_ATEXT = r"[A-Za-z0-9!#$%&*+/=?^_`{|}~-]"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_RE = re.compile(rf"(?=[^@]{{1,64}}@){_ATEXT}+(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})+\Z")
 
 
 def _member(what: str, known: Mapping[str, Any] | frozenset[str]) -> Any:
@@ -43,8 +51,17 @@ def _member(what: str, known: Mapping[str, Any] | frozenset[str]) -> Any:
 
 
 def _email(value: str) -> str:
-    if not EMAIL_RE.match(value) or len(value) > 254:
+    if len(value) > 254 or not EMAIL_RE.fullmatch(value):
         raise ValueError(f"'{value}' is not a single valid e-mail address")
+    return value
+
+
+def _in_range(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(
+            f"{value.isoformat()} is not a date between {FIRST_DAY.isoformat()} and "
+            f"{LAST_DAY.isoformat()}"
+        )
     return value
 
 
@@ -61,9 +78,10 @@ def _python_type(spec: FieldDef, cat: Catalogues) -> Any:
     if t == "boolean":
         return StrictBool
     if t == "date":
-        return date
+        return Annotated[date, AfterValidator(_in_range)]
     if t == "email":
-        return Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_email)]
+        # no stripping: an address with a space or line break around it is refused, not mended
+        return Annotated[str, AfterValidator(_email)]
     if t == "enum":
         return Literal[spec.values]
     if t == "theme":

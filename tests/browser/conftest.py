@@ -42,7 +42,8 @@ from playwright.sync_api import (
 )
 
 from config.settings import Settings
-from engine.accounts import Accounts, UserView
+from engine.account_views import UserView
+from engine.accounts import Accounts
 from engine.bootstrap import Runtime, build_runtime
 from engine.clock import ManualClock
 from engine.service import Engine
@@ -88,7 +89,6 @@ def live_server(
         "CICIE_HOME": str(tmp_path / "home"),
         "CICIE_DATABASE_URL": f"sqlite:///{tmp_path / 'cicie.db'}",
         "CICIE_ENVIRONMENT": "test",
-        "CICIE_DEMO_DATA": "false",
         "CICIE_HOST": "127.0.0.1",
         "CICIE_PORT": str(port),
         "CICIE_BASE_URL": url,

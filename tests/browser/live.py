@@ -21,7 +21,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from cli.background import worker_name
 from config.settings import Settings
-from engine.accounts import Accounts, UserView
+from engine.account_views import UserView
+from engine.accounts import Accounts
 from engine.bootstrap import Runtime
 from engine.clock import ManualClock
 from engine.service import Engine

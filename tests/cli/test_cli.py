@@ -29,7 +29,6 @@ def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     return {
         "CICIE_DATABASE_URL": database_url,
         "CICIE_HOME": str(tmp_path / "home"),
-        "CICIE_DEMO_DATA": "false",
     }
 
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from config.catalogues import CATALOGUE_DIR, LANGUAGES, Catalogues, Label, load_catalogues
+from config.catalogues import (
+    CATALOGUE_DIR,
+    LANGUAGES,
+    Catalogues,
+    InvalidCatalogue,
+    Label,
+    load_catalogues,
+)
+from config.yaml_reader import parse, read_text
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +26,7 @@ def cat() -> Catalogues:
 
 
 def raw(name: str) -> Any:
-    return yaml.safe_load((CATALOGUE_DIR / name).read_text(encoding="utf-8"))
+    return parse(read_text(CATALOGUE_DIR / name))[0]
 
 
 def filled(label: Label) -> bool:
@@ -144,6 +153,44 @@ def test_partner_addresses_are_placeholders(cat: Catalogues) -> None:
     for partner in cat.partners.values():
         assert partner.email is not None
         assert partner.email.endswith("@example.org"), partner.code
+
+
+NORWAY = """
+  - code: NO_EMB
+    name: Valgdirektoratet
+    kind: national
+    country: NO
+    language: en
+    email: cicie.valg@example.org
+"""
+
+
+def copy_of_catalogues(tmp_path: Path, partners_tail: str) -> Path:
+    folder = tmp_path / "catalogues"
+    shutil.copytree(CATALOGUE_DIR, folder)
+    with open(folder / "partners.yaml", "a", encoding="utf-8") as fh:
+        fh.write(partners_tail)
+    return folder
+
+
+def test_norway_is_a_country_code_not_false(tmp_path: Path) -> None:
+    """YAML 1.1 reads `NO` as false ("unknown country 'False'"); the catalogues read 1.2."""
+    cat = load_catalogues(copy_of_catalogues(tmp_path, NORWAY))
+    assert cat.partners["NO_EMB"].country == "NO"
+    assert "NO" in cat.countries
+
+
+def test_a_broken_catalogue_names_its_file_and_line(tmp_path: Path) -> None:
+    folder = copy_of_catalogues(tmp_path, NORWAY.replace("country: NO", "country: !!python/none"))
+    line = (folder / "partners.yaml").read_text(encoding="utf-8").splitlines().index(
+        "    country: !!python/none"
+    ) + 1
+    with pytest.raises(InvalidCatalogue) as caught:
+        load_catalogues(folder)
+    assert str(caught.value) == (
+        f"{folder / 'partners.yaml'}:{line}: the tag !!python/none is not allowed: "
+        "write plain values (text, numbers, true/false)"
+    )
 
 
 # ------------------------------------------------------------------ financing

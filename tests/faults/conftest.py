@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -171,14 +172,16 @@ class Proc:
 class Spawner:
     tmp: Path
     procs: list[Proc] = field(default_factory=list)
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
 
     def env(self, database_url: str, **settings: object) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CICIE_")}
         env.update(
             CICIE_DATABASE_URL=database_url,
             CICIE_ENVIRONMENT="test",
-            CICIE_DEMO_DATA="false",
             CICIE_LOG_FORMAT="json",
+            # every instance of one installation shares the key (each has its own home)
+            CICIE_SECRET_KEY=self.secret,
         )
         env.update({f"CICIE_{k.upper()}": str(v) for k, v in settings.items()})
         return env

@@ -222,7 +222,7 @@ def assert_mail_delivered_once(
 def seed_api(url: str, home: Path, *, requests_count: int) -> tuple[str, list[int]]:
     """A coordinator's API token, and internship requests at intake from EMBs with an address
     (so each hold or resume mails the EMB). Made by the real engine, committed."""
-    settings = Settings(home=home, database_url=url, environment="test", demo_data=False)
+    settings = Settings(home=home, database_url=url, environment="test")
     rt = build_runtime(settings, upgrade=False)
     install_mail(rt)
     try:

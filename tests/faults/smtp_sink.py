@@ -27,6 +27,7 @@ class Delivery:
     message_id: str
     rcpt_tos: tuple[str, ...]
     at: float  # time.monotonic() when the message was kept
+    connection: str = ""  # the client's address: which connection delivered it
 
 
 class _Handler:
@@ -40,7 +41,12 @@ class _Handler:
         message_id = str(_HEADERS.parsebytes(content, headersonly=True)["Message-ID"])
         with self.sink.lock:
             self.sink.deliveries.append(
-                Delivery(message_id, tuple(envelope.rcpt_tos), time.monotonic())
+                Delivery(
+                    message_id,
+                    tuple(envelope.rcpt_tos),
+                    time.monotonic(),
+                    str(session.peer),
+                )
             )
         if self.sink.delay:
             await asyncio.sleep(self.sink.delay)

@@ -49,7 +49,6 @@ def seeded(pg: PgDatabases, tmp_path: Path, sink: SmtpSink) -> Iterator[Runtime]
         home=tmp_path / "seed",
         database_url=url_of(pg.new()),
         environment="test",
-        demo_data=False,
         smtp_host=sink.host,
         smtp_port=sink.port,
     )

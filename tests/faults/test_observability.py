@@ -31,7 +31,6 @@ def proxied(pg: PgDatabases, pg_proxy: TcpProxy, tmp_path: Path) -> Iterator[Run
         home=tmp_path / "home",
         database_url=url_of(pg.new(), port=pg_proxy.port),
         environment="test",
-        demo_data=False,
         log_format="json",
     )
     rt = build_runtime(settings, upgrade=False)

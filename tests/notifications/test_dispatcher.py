@@ -9,12 +9,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from engine.clock import ManualClock
 from notifications.dispatcher import Dispatcher, DispatchReport
 from storage import outbox, requests
 from storage.db import Database
+from storage.models import outbox_table
 from storage.outbox import OutboxRow
+from tests.notifications import conftest as mail_fixtures
 from tests.notifications.conftest import Queued, SmtpServer
 
 Enqueue = Callable[..., list[Queued]]
@@ -518,3 +522,104 @@ def test_one_pass_drains_every_batch_and_records_each_outcome(
     with db.read() as conn:
         assert outbox.counts(conn) == {"pending": 0, "sending": 0, "sent": 6, "dead": 1}
         assert [r.id for r in outbox.listing(conn, status="dead")] == [queued[0].id]
+
+
+# ---------------------------------------------------------------- recording as the server answers
+def sent_message_ids(db: Database) -> set[str]:
+    o = outbox_table
+    with db.read() as conn:
+        return set(conn.execute(sa.select(o.c.message_id).where(o.c.status == "sent")).scalars())
+
+
+def watch_arrivals(
+    monkeypatch: pytest.MonkeyPatch, db: Database, smtp_server: SmtpServer
+) -> list[set[str]]:
+    """At each message the server keeps (before it answers), the Message-IDs it holds that the
+    database does not have as `sent`: delivered but not recorded."""
+    unrecorded: list[set[str]] = []
+    handle_data = mail_fixtures._Handler.handle_DATA
+
+    async def looking(
+        handler: mail_fixtures._Handler, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        reply = await handle_data(handler, server, session, envelope)
+        unrecorded.append(set(smtp_server.message_ids()) - sent_message_ids(db))
+        return reply
+
+    monkeypatch.setattr(mail_fixtures._Handler, "handle_DATA", looking)
+    return unrecorded
+
+
+def test_each_message_is_recorded_sent_before_the_next_one_is_delivered(
+    db: Database,
+    smtp_server: SmtpServer,
+    enqueue: Enqueue,
+    make_dispatcher: MakeDispatcher,
+    dispatch: Dispatch,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    queued = enqueue(db, 6)
+    unrecorded = watch_arrivals(monkeypatch, db, smtp_server)
+
+    assert dispatch(make_dispatcher(db, connections=1, batch=6)) == DispatchReport(sent=6)
+
+    # one batch of six: when the last message arrives, the first five are already `sent`
+    # (killed at that moment, the dispatcher would leave only the sixth to be sent again)
+    assert smtp_server.message_ids() == [q.message_id for q in queued]
+    assert unrecorded == [{q.message_id} for q in queued]
+
+
+def test_delivered_but_unrecorded_messages_never_outnumber_the_connections(
+    db: Database,
+    smtp_server: SmtpServer,
+    enqueue: Enqueue,
+    make_dispatcher: MakeDispatcher,
+    dispatch: Dispatch,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    enqueue(db, 60)
+    unrecorded = watch_arrivals(monkeypatch, db, smtp_server)
+
+    report = dispatch(make_dispatcher(db, connections=3, batch=60))
+
+    assert report == DispatchReport(sent=60)
+    assert len(unrecorded) == 60
+    assert max(len(u) for u in unrecorded) <= 3, [len(u) for u in unrecorded]
+    assert sent_message_ids(db) == set(smtp_server.message_ids())
+
+
+def test_a_dispatcher_that_cannot_record_an_outcome_stops_delivering(
+    db: Database,
+    smtp_server: SmtpServer,
+    enqueue: Enqueue,
+    make_dispatcher: MakeDispatcher,
+    dispatch: Dispatch,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, *rest = enqueue(db, 5)
+    settle = outbox.settle
+
+    def database_gone(*args: object, **kwargs: object) -> None:
+        if kwargs.get("sent"):
+            raise sa.exc.OperationalError("UPDATE outbox", {}, Exception("database gone"))
+        settle(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbox, "settle", database_gone)
+    with pytest.raises(sa.exc.OperationalError):
+        dispatch(make_dispatcher(db, connections=1, batch=5))
+
+    # the next message's data was held back: only the unrecorded one can ever arrive twice
+    assert smtp_server.message_ids() == [first.message_id]
+    unknown = row(db, first.id)
+    assert (unknown.status, unknown.leased_by) == ("sending", "test-worker")
+    for q in rest:  # handed back untried: due at once, the attempt not counted
+        back = row(db, q.id)
+        assert (back.status, back.attempts, back.leased_by) == ("pending", 0, None)
+
+    monkeypatch.setattr(outbox, "settle", settle)
+    clock.advance(timedelta(seconds=121))  # the lease on the unrecorded one runs out
+    assert dispatch(make_dispatcher(db, worker="next")) == DispatchReport(sent=5)
+    assert Counter(smtp_server.message_ids()) == {first.message_id: 2} | {
+        q.message_id: 1 for q in rest
+    }

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
+from config.secret import site_secret
 from engine.actor import Actor
 from engine.bootstrap import Runtime
 from engine.links import LinkSigner
@@ -52,9 +53,9 @@ def test_the_delegate_gets_a_report_link_for_this_request_only(
     delegate = links["karla.mendez@example.org"]  # the contact person, also a delegate
     report = [link for link in delegate if link.startswith("report/")]
     assert len(report) == 1
-    claim = LinkSigner(runtime.settings.secret_key, runtime.engine.clock).verify(
-        report[0].removeprefix("report/"), "report"
-    )
+    claim = LinkSigner(
+        site_secret(runtime.settings).get_secret_value(), runtime.engine.clock
+    ).verify(report[0].removeprefix("report/"), "report")
     assert (claim.request_id, claim.email) == (finished_workshop.id, "karla.mendez@example.org")
 
 

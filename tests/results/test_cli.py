@@ -26,7 +26,6 @@ def cicie(database_url: str, tmp_path: Path) -> Run:
     env = {
         "CICIE_DATABASE_URL": database_url,
         "CICIE_HOME": str(tmp_path / "home"),
-        "CICIE_DEMO_DATA": "false",
     }
     runner = CliRunner()
 

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from config.secret import site_secret
 from engine.accounts import Accounts
 from engine.bootstrap import Runtime
 from engine.links import LinkSigner
@@ -30,7 +31,7 @@ def csrf_of(html: str) -> str:
 
 
 def link(runtime: Runtime, request_id: int, purpose: str = "report", email: str = EMAIL) -> str:
-    signer = LinkSigner(runtime.settings.secret_key, runtime.engine.clock)
+    signer = LinkSigner(site_secret(runtime.settings).get_secret_value(), runtime.engine.clock)
     return f"/{purpose}/{signer.token(request_id, purpose, email)}"  # type: ignore[arg-type]
 
 

@@ -422,3 +422,78 @@ def test_html_in_a_title_comes_back_verbatim_in_json(client: TestClient, auth: A
     assert shown.json()["title"] == title
     assert "&lt;" not in shown.text
     assert "&amp;" not in shown.text
+
+
+# ---------------------------------------------------------------- bounded input
+BEYOND_BIGINT = 2**63  # one past what SQLite stores
+BEYOND_INTEGER = 2**31  # one past what PostgreSQL's INTEGER id and version columns store
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [
+        ("GET", f"/api/requests?offset={BEYOND_BIGINT}", "query.offset"),
+        ("GET", "/api/requests?offset=-1", "query.offset"),
+        ("GET", "/api/requests?limit=1001", "query.limit"),
+        ("GET", f"/api/requests/{BEYOND_BIGINT}", "path.request_id"),
+        ("GET", f"/api/requests/{BEYOND_INTEGER}", "path.request_id"),
+        ("GET", "/api/requests/0", "path.request_id"),
+        ("GET", f"/api/requests/{BEYOND_BIGINT}/history", "path.request_id"),
+        ("POST", f"/api/requests/{BEYOND_BIGINT}/advance", "path.request_id"),
+        ("PATCH", f"/api/requests/{BEYOND_BIGINT}", "path.request_id"),
+        ("GET", f"/api/workflows/{'w' * 81}/diagram", "path.name"),
+    ],
+)
+def test_numbers_and_names_out_of_range_are_refused_naming_the_field(
+    client: TestClient, auth: Auth, method: str, path: str, field: str
+) -> None:
+    body = {"POST": {"trigger": "accept"}, "PATCH": {"data": {}}}.get(method)
+    response = client.request(method, path, headers=auth("coordinator"), json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_data"
+    assert [d["field"] for d in error["details"]] == [field]
+
+
+def test_an_expected_version_past_the_largest_id_is_refused(client: TestClient, auth: Auth) -> None:
+    request = _new_request(client, auth)
+    response = client.post(
+        f"/api/requests/{request['id']}/advance",
+        headers=auth("coordinator"),
+        json={"trigger": "accept", "expected_version": BEYOND_INTEGER},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "body.expected_version"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"title": "t" * 301}, "body.title"),
+        ({"title": "t", "comment": "c" * 2001}, "body.comment"),
+        ({"title": "t", "programme": "p" * 81}, "body.programme"),
+        ({"title": "t", "data": {f"field_{i}": i for i in range(201)}}, "body.data"),
+    ],
+    ids=["title", "comment", "programme", "data"],
+)
+def test_api_texts_have_the_web_forms_limits(
+    client: TestClient, auth: Auth, body: dict[str, Any], field: str
+) -> None:
+    sent = {"programme": "seminar", **body}
+    response = client.post("/api/requests", headers=auth("coordinator"), json=sent)
+    assert response.status_code == 422, response.text
+    assert [d["field"] for d in response.json()["error"]["details"]] == [field]
+    assert client.get("/api/requests", headers=auth("viewer")).json() == []
+
+
+def test_a_comment_as_long_as_the_web_form_allows_is_kept(client: TestClient, auth: Auth) -> None:
+    request = _new_request(client, auth)
+    comment = "c" * 2000
+    response = client.patch(
+        f"/api/requests/{request['id']}",
+        headers=auth("coordinator"),
+        json={"data": {"contact_name": "Ana"}, "comment": comment},
+    )
+    assert response.status_code == 200, response.text
+    history = client.get(f"/api/requests/{request['id']}/history", headers=auth("viewer"))
+    assert history.json()[-1]["comment"] == comment

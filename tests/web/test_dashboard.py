@@ -108,16 +108,17 @@ def test_attention_lists(
     stuck = re.search(r'id="blocked-heading">.*?</section>', html, re.S)
     assert stuck is not None
     assert f'/requests/{mixed["held"].id}"' in stuck.group(0)
-    # the intake reminder is due 14 days after creation: 10 days on it is due this week
+    # the intake reminder is due 14 days after creation: 10 days on it is due this week (an
+    # idle session ends after 12 hours, so the viewer signs in again each time)
     clock.advance(timedelta(days=10))
-    html = browser.get("/").text
+    html = sign_in("viewer").get("/").text
     due = re.search(r'id="due-heading">.*?</section>', html, re.S)
     assert due is not None
     assert f'/requests/{mixed["intake"].id}"' in due.group(0)
     assert "stale_intake" in due.group(0)
     # 40 days on, the reminder is past due and nothing has changed for 30 days
     clock.advance(timedelta(days=30))
-    html = browser.get("/").text
+    html = sign_in("viewer").get("/").text
     overdue = re.search(r'id="overdue-heading">.*?</section>', html, re.S)
     assert overdue is not None
     assert f'/requests/{mixed["intake"].id}"' in overdue.group(0)

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from config.settings import Settings
 from engine.accounts import Accounts
+from engine.actor import Actor
 from engine.bootstrap import Runtime
 from engine.clock import ManualClock
 from engine.views import RequestView
@@ -115,21 +116,19 @@ def test_a_workshop_report_is_submitted_by_a_delegate(
     english: TestClient, runtime: Runtime, make_request: MakeRequest
 ) -> None:
     view = make_request("international_workshop", "final_report")
-    url = link(runtime, view.id, email="delegate@emb.example")
+    url = link(runtime, view.id, email="karla.mendez@example.org")  # a delegate
     token = csrf_of(english.get(url).text)
     response = english.post(url, data={**REPORT, "action": "submit", "csrf_token": token})
     assert response.status_code == 200
     assert "Thank you" in response.text
     last = runtime.engine.history(view.id)[-1]
-    assert last.actor == "delegate:delegate@emb.example"
+    assert last.actor == "delegate:karla.mendez@example.org"
 
 
 def test_an_overdue_report_can_still_be_sent(
     english: TestClient, runtime: Runtime, make_request: MakeRequest
 ) -> None:
     view = make_request("internship", "final_report")
-    from engine.actor import Actor
-
     runtime.engine.advance(view.id, "mark_overdue", Actor("system", "timer"))
     url = link(runtime, view.id)
     page = english.get(url)
@@ -302,6 +301,8 @@ def test_a_request_not_awaiting_a_report_says_so(
     english: TestClient, runtime: Runtime, make_request: MakeRequest
 ) -> None:
     view = make_request("internship", "logistics")
+    delegates = [{"name": "Wanjiru Kamau", "position": "Manager", "email": EMAIL}]
+    runtime.engine.update(view.id, Actor("coordinator", "ana"), data={"delegates": delegates})
     url = link(runtime, view.id)
     page = english.get(url)
     assert page.status_code == 200

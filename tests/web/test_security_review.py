@@ -19,7 +19,8 @@ from starlette.testclient import TestClient
 
 from config.catalogues import Label
 from config.settings import Settings
-from engine.accounts import Accounts, UserView
+from engine.account_views import UserView
+from engine.accounts import Accounts
 from engine.bootstrap import Runtime
 from engine.reports import clean_filename
 from engine.service import Engine

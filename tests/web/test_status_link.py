@@ -5,6 +5,7 @@ internal (comments, who did what, costs)."""
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from config.secret import site_secret
 from engine.actor import Actor
 from engine.bootstrap import Runtime
 from engine.clock import ManualClock
@@ -26,8 +28,15 @@ SECRET_COMMENT = "internal note: the budget is tight"
 MakeRequest = Callable[..., RequestView]
 
 
+@pytest.fixture
+def make_emb(make_emb: Callable[..., str]) -> Callable[..., str]:
+    """EMBs with the address the status links below are issued to: a link is honoured only
+    for an address that is still a recipient of the request."""
+    return functools.partial(make_emb, email="contact@emb.example")
+
+
 def status_url(runtime: Runtime, request_id: int, purpose: str = "status") -> str:
-    signer = LinkSigner(runtime.settings.secret_key, runtime.engine.clock)
+    signer = LinkSigner(site_secret(runtime.settings).get_secret_value(), runtime.engine.clock)
     token = signer.token(request_id, purpose, "contact@emb.example")  # type: ignore[arg-type]
     return f"/status/{token}"
 

@@ -519,10 +519,13 @@ def test_duplicate_state_is_reported_even_when_the_rest_is_valid(tmp_path: Path)
 @pytest.mark.parametrize(
     ("new", "message"),
     [
-        ("      dest: in_progress\n", "not valid YAML: mapping values are not allowed here"),
+        (
+            "      dest: in_progress\n",
+            "not valid YAML: mapping values are not allowed in this context",
+        ),
         (
             "\tdest: in_progress\n",
-            "not valid YAML: found character '\\t' that cannot start any token",
+            "not valid YAML: found a tab character that violates indentation",
         ),
     ],
     ids=["indentation", "tab"],
@@ -713,8 +716,8 @@ def test_unknown_top_level_key_is_reported_with_the_allowed_keys(tmp_path: Path)
         problem(
             path,
             line_of(text, "descripton:"),
-            "unknown key 'descripton' (expected one of: description, fields, initial, "
-            "on_change, states, timers, title, transitions, workflow)",
+            "unknown key 'descripton' (expected one of: description, extends, fields, "
+            "initial, migrations, on_change, states, timers, title, transitions, workflow)",
         )
     ]
 

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and the interface language."""
+"""Sign-in, sign-out (server-side sessions, see `web.sessions`) and the interface language."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from web.i18n import UI_LANGUAGES
 from web.pages.deps import AccountsDep, Form, OptionalUser, PagesDep
-from web.sessions import SignInThrottle, sign_in, sign_out
+from web.sessions import session_id_of, sign_in, sign_out
 from web.templating import flash
+from web.throttle import SignInThrottle
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,8 +44,9 @@ def login(request: Request, pages: PagesDep, accounts: AccountsDep, form: Form) 
     password = str(form.get("password") or "")
     target = safe_next(str(form.get("next") or "/"))
     client = request.client.host if request.client else "unknown"
-    wait = throttle.attempt(username, client)  # counted now: parallel guesses share the limit
-    if wait is not None:
+    attempt = throttle.attempt(username, client)  # counted now: parallel guesses share it
+    if attempt.wait is not None:
+        wait = attempt.wait
         return pages.render(
             request,
             "login.html",
@@ -60,13 +62,20 @@ def login(request: Request, pages: PagesDep, accounts: AccountsDep, form: Form) 
             {"next": target, "username": username, "error": "invalid"},
             status_code=status.HTTP_401_UNAUTHORIZED,
         )
-    throttle.succeeded(username, client)
-    sign_in(request.session, user.id)
+    throttle.succeeded(attempt)
+    previous = session_id_of(request.session)
+    if previous is not None:  # signing in over another session ends that one
+        accounts.end_session(previous)
+    sign_in(request.session, accounts.open_session(user.id))
     return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/logout")
-def logout(request: Request, _form: Form) -> Response:
+def logout(request: Request, accounts: AccountsDep, _form: Form) -> Response:
+    """End the session on the server too: a copy of the cookie is refused from now on."""
+    session_id = session_id_of(request.session)
+    if session_id is not None:
+        accounts.end_session(session_id)
     sign_out(request.session)
     return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
 

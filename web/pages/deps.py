@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request, status
 from starlette.datastructures import FormData
 
-from engine.accounts import UserView
+from engine.account_views import UserView
 
 # The `X as X` names are re-exported for the page modules: the dependencies the JSON API uses.
 from web.security import WRITER_ROLES as WRITER_ROLES
@@ -23,7 +23,7 @@ from web.security import EngineDep as EngineDep
 from web.security import RuntimeDep as RuntimeDep
 from web.security import actor_of as actor_of
 from web.security import get_accounts, get_runtime
-from web.sessions import CSRF_FIELD, csrf_matches
+from web.sessions import CSRF_FIELD, csrf_matches, session_id_of, sign_out
 from web.templating import Pages, get_pages
 from web.uploads import body_limit, check_content_length
 
@@ -41,13 +41,15 @@ def login_url(next_url: str) -> str:
 
 
 def optional_user(request: Request) -> UserView | None:
-    """The user the session names, kept on `request.state.user` for the templates."""
+    """The user of the cookie's server-side session, kept on `request.state.user` for the
+    templates. A session that was ended or has expired, or whose user was disabled, signs the
+    browser out (one query: the session row joined with its user)."""
     user = None
-    user_id = request.session.get("uid")
-    if isinstance(user_id, int):
-        user = get_accounts(request).user_by_id(user_id)
+    session_id = session_id_of(request.session)
+    if session_id is not None:
+        user = get_accounts(request).session_user(session_id)
         if user is None:
-            request.session.clear()
+            sign_out(request.session)
     request.state.user = user
     return user
 
@@ -92,4 +94,5 @@ PagesDep = Annotated[Pages, Depends(get_pages)]
 OptionalUser = Annotated[UserView | None, Depends(optional_user)]
 PageUser = Annotated[UserView, Depends(page_user)]
 Writer = Annotated[UserView, Depends(require_role(*WRITER_ROLES))]
+Admin = Annotated[UserView, Depends(require_role("admin"))]
 Form = Annotated[FormData, Depends(checked_form)]

@@ -7,9 +7,13 @@
   (no comments, no names from the history, no costs).
 
 The request id comes only from the token: a link for request A never reaches request B. An
-expired link is a 410 page, an altered one a 404 page. Coordinators read the report and
-download its attachments at `/requests/{id}/final-report` and
-`/requests/{id}/attachments/{attachment_id}`."""
+expired link is a 410 page, an altered one a 404 page. On every use (each page, draft, upload
+and submission) a link must also still be honoured (`notifications.links.admit`): made in the
+request's current links epoch (not revoked) — else a 410 page — and for an address that is
+still a recipient of the request — else a 403 page; both say whom to ask.
+
+Coordinators read the report and download its attachments at `/requests/{id}/final-report`
+and `/requests/{id}/attachments/{attachment_id}`."""
 
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from engine.errors import GuardFailed, InvalidData, NotAllowed
-from engine.links import LinkClaim, LinkExpired, LinkInvalid, LinkSigner, Purpose
+from engine.links import LinkClaim, LinkExpired, LinkInvalid, LinkRevoked, LinkSigner, Purpose
+from engine.links_ops import current_epoch
 from engine.reports import (
     REPORT_FIELDS,
     AttachmentRefused,
@@ -34,6 +39,8 @@ from engine.reports import (
 )
 from engine.service import Engine
 from engine.views import RequestView
+from notifications.links import admit
+from notifications.recipients import RecipientResolver
 from web.pages.deps import EngineDep, Form, PagesDep, PageUser
 from web.templating import Pages, flash, gettext_for, request_language
 from web.uploads import read_uploads
@@ -45,6 +52,7 @@ ATTACHMENTS_FIELD = "attachments"
 # pages reached by a link carry the link in their address: never cached, never indexed
 LINK_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 Token = Annotated[str, Path(max_length=1000)]
+MAX_ID = 2**62  # as the request pages' ids
 
 
 # ---------------------------------------------------------------- wiring
@@ -70,11 +78,13 @@ def get_final_reports(request: Request) -> FinalReports:
 ReportsDep = Annotated[FinalReports, Depends(get_final_reports)]
 
 
-def verified(request: Request, token: str, purpose: Purpose) -> LinkClaim:
-    """The link's claim; an expired link is a 410 page, any other bad link a 404 page."""
+def verified(request: Request, token: str, purpose: Purpose, engine: Engine) -> LinkClaim:
+    """The link's claim, once it is genuine and still honoured. An expired link is a 410 page,
+    a revoked one a 410 page, one whose address left the request a 403 page, any other bad
+    link a 404 page."""
     gettext = gettext_for(request)
     try:
-        return get_link_signer(request).verify(token, purpose)
+        claim = get_link_signer(request).verify(token, purpose)
     except LinkExpired:
         raise HTTPException(
             status.HTTP_410_GONE,
@@ -85,6 +95,47 @@ def verified(request: Request, token: str, purpose: Purpose) -> LinkClaim:
             status.HTTP_404_NOT_FOUND,
             gettext("This link is not valid. Check that it was copied whole."),
         ) from None
+    runtime = request.app.state.runtime
+    view = engine.get(claim.request_id)
+    try:
+        admit(
+            claim,
+            view,
+            engine.emb_row(view.emb),
+            RecipientResolver(runtime.catalogues, runtime.settings),
+            current_epoch(engine, view.id),
+        )
+    except LinkRevoked as exc:
+        contact = {"email": runtime.settings.coordinator_email}
+        if exc.reason == "revoked":
+            raise HTTPException(
+                status.HTTP_410_GONE,
+                gettext(
+                    "This link is no longer valid: CICIE's coordination has withdrawn it. "
+                    "Ask them for a new link: %(email)s."
+                )
+                % contact,
+            ) from None
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            gettext(
+                "This link is no longer valid: the address it was sent to no longer takes part "
+                "in this request. If you should still have access, ask CICIE's coordination: "
+                "%(email)s."
+            )
+            % contact,
+        ) from None
+    return claim
+
+
+def attachment_id(raw: str) -> int | None:
+    """An attachment's id as the form sends it, or None: ASCII digits only (`"²".isdigit()`
+    is true and `int("²")` fails) and within the range of ids (a 30-digit number would
+    overflow the database's integer)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(MAX_ID)):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
 
 
 def _text(form: FormData, name: str) -> str:
@@ -194,7 +245,7 @@ def _render_done(
 def report_page(
     request: Request, token: Token, pages: PagesDep, engine: EngineDep, reports: ReportsDep
 ) -> Response:
-    claim = verified(request, token, "report")
+    claim = verified(request, token, "report", engine)
     state = reports.state(claim.request_id)
     if state.awaiting:
         return _render_form(request, pages, engine, reports, token, state)
@@ -225,7 +276,7 @@ async def _handle_report_post(
     form: FormData,
 ) -> Response:
     gettext = gettext_for(request)
-    claim = verified(request, token, "report")
+    claim = await run_in_threadpool(verified, request, token, "report", engine)
     request_id = claim.request_id
     values = {name: _text(form, name) for name in REPORT_FIELDS}
     action = _text(form, "action")
@@ -247,6 +298,15 @@ async def _handle_report_post(
             **kw,
         )
 
+    removed: list[int] = []
+    if remove:
+        attachment = attachment_id(remove)
+        if attachment is None:
+            message = gettext("This file is not attached to the report. Nothing was changed.")
+            return await again(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, errors={ATTACHMENTS_FIELD: message}
+            )
+        removed = [attachment]
     try:
         uploads = await read_uploads(
             form, ATTACHMENTS_FIELD, max_bytes=reports.max_bytes, max_files=reports.max_files
@@ -258,7 +318,6 @@ async def _handle_report_post(
                 )
             )
             return RedirectResponse(request.url.path, status.HTTP_303_SEE_OTHER)
-        removed = [int(remove)] if remove.isdigit() else []
         await run_in_threadpool(
             lambda: reports.save_draft(
                 request_id, email=claim.email, fields=values, uploads=uploads, remove=removed
@@ -419,7 +478,7 @@ def _partner_reminders(
 
 @router.get("/status/{token}")
 def status_page(request: Request, token: Token, pages: PagesDep, engine: EngineDep) -> Response:
-    claim = verified(request, token, "status")
+    claim = verified(request, token, "status", engine)
     language = request_language(request)
     view = engine.get(claim.request_id)
     definition = engine.definition_of(view).definition

@@ -9,17 +9,18 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from storage import dashboard as store
 from storage import outbox
 from web.pages.deps import EngineDep, Form, PagesDep, RuntimeDep, Writer
+from web.params import MessagePageId
 from web.templating import flash, gettext_for
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
-MessageId = Annotated[int, Path(ge=1, le=2**62)]
+MessageId = MessagePageId  # a bad or out-of-range id is the 404 page
 
 
 @router.get("/outbox")

@@ -10,14 +10,15 @@ version moved on so that submitting again applies the user's values deliberately
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from engine.accounts import UserView
+from engine import links_ops
+from engine.account_views import UserView
 from engine.compiler import CompiledWorkflow
 from engine.dashboard import states_left, working_state
 from engine.errors import CicieError, GuardFailed, InvalidData, NotAllowed, VersionConflict
@@ -30,12 +31,12 @@ from web import diagram_svg, forms
 from web.forms import Formatter
 from web.i18n import translations
 from web.pages.deps import WRITER_ROLES, EngineDep, Form, PagesDep, PageUser, Writer, actor_of
+from web.params import COMMENT_MAX, RequestPageId
 from web.templating import flash, gettext_for, request_language
 from workflows.definition import WorkflowDefinition
 
 router = APIRouter(include_in_schema=False)
-RequestId = Annotated[int, Path(ge=1, le=2**62)]
-COMMENT_MAX = 2000
+RequestId = RequestPageId  # a bad or out-of-range id is the 404 page
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -319,7 +320,9 @@ def _shared_links(request: Request, engine: Engine, view: RequestView) -> list[S
     runtime = request.app.state.runtime
     maker: LinkMaker = request.app.state.link_maker
     resolver = RecipientResolver(runtime.catalogues, runtime.settings)
-    return maker.shared(view, engine.emb_row(view.emb), resolver)
+    return maker.shared(
+        view, engine.emb_row(view.emb), resolver, links_ops.current_epoch(engine, view.id)
+    )
 
 
 @router.get("/requests/{request_id}")
@@ -476,6 +479,28 @@ def advance(
     state = d.states[moved.state].label.get(request_language(request))
     flash(request, f"{done}: {state}.", "ok")
     return RedirectResponse(f"/requests/{request_id}", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/requests/{request_id}/links/revoke")
+def revoke_links(
+    request: Request, request_id: RequestId, engine: EngineDep, user: Writer, form: Form
+) -> Response:
+    """Every report and status link of the request stops working; the page then shows the new
+    ones to send. The form's confirmation box must be ticked (no script asks for it)."""
+    _ = gettext_for(request)
+    if form.get("confirm") != "yes":
+        flash(request, _("Tick the box to confirm, then revoke the links again."), "error")
+    else:
+        links_ops.revoke_links(engine, request_id, actor_of(user))
+        flash(
+            request,
+            _(
+                "All report and status links of this request were revoked. The links below are "
+                "new: send them to the people who still need them."
+            ),
+            "ok",
+        )
+    return RedirectResponse(f"/requests/{request_id}#links-heading", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/requests/{request_id}/print")

@@ -1,0 +1,167 @@
+"""`cicie user …`: the people who sign in and their API tokens.
+
+Passwords are read from standard input, never from the command line (where `ps` and the
+shell history would show them); a token is printed once, on stdout of the command that issues
+it. Disabling a user ends their sessions and revokes their tokens at once; the last active
+admin can be neither disabled nor demoted.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cli.context import runtime
+from cli.output import domain_errors, emit
+from engine.account_views import MAX_TOKEN_DAYS, TOKEN_DAYS, AccountView
+from engine.accounts import Accounts
+from engine.bootstrap import Runtime
+
+user_app = typer.Typer(help="People who sign in, and API tokens.", no_args_is_help=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+Username = Annotated[str, typer.Argument(help="Sign-in name.")]
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+]
+
+
+def _accounts(rt: Runtime) -> Accounts:
+    return Accounts(rt.db, rt.engine.clock)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if not password_stdin:
+        raise typer.BadParameter("give the password on standard input with --password-stdin")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _describe(account: AccountView) -> str:
+    state = "active" if account.active else "disabled"
+    last = account.last_login.isoformat() if account.last_login else "never"
+    return f"{account.username}\t{account.role}\t{state}\tlast sign-in: {last}"
+
+
+@user_app.command("add")
+def user_add(
+    username: Username,
+    role: Annotated[str, typer.Option(help="admin, coordinator or viewer.")],
+    password_stdin: PasswordStdin = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a user (the password is read from stdin, never from the command line)."""
+    password = _read_password(password_stdin)
+    with domain_errors(as_json), runtime() as rt:
+        user = _accounts(rt).add_user(username, role, password)
+        emit(user.to_dict(), as_json, f"user {user.username} ({user.role}) added")
+
+
+@user_app.command("list")
+def user_list(as_json: JsonFlag = False) -> None:
+    """Every user: role, active or disabled, created, last sign-in."""
+    with domain_errors(as_json), runtime() as rt:
+        accounts = _accounts(rt).list_accounts()
+        emit(
+            [a.to_dict() for a in accounts],
+            as_json,
+            lambda: "\n".join(_describe(a) for a in accounts) or "no users",
+        )
+
+
+@user_app.command("set-role")
+def user_set_role(
+    username: Username,
+    role: Annotated[str, typer.Argument(help="admin, coordinator or viewer.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a user's role (refused for the last active admin)."""
+    with domain_errors(as_json), runtime() as rt:
+        account = _accounts(rt).set_role(username, role)
+        emit(account.to_dict(), as_json, f"user {account.username} is now {account.role}")
+
+
+@user_app.command("disable")
+def user_disable(username: Username, as_json: JsonFlag = False) -> None:
+    """Stop a user signing in; their sessions end and their API tokens are revoked now."""
+    with domain_errors(as_json), runtime() as rt:
+        account = _accounts(rt).disable(username)
+        emit(
+            account.to_dict(),
+            as_json,
+            f"user {account.username} disabled; their sessions and API tokens no longer work",
+        )
+
+
+@user_app.command("enable")
+def user_enable(username: Username, as_json: JsonFlag = False) -> None:
+    """Let a disabled user sign in again (their old tokens stay revoked)."""
+    with domain_errors(as_json), runtime() as rt:
+        account = _accounts(rt).enable(username)
+        emit(account.to_dict(), as_json, f"user {account.username} enabled")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    username: Username, password_stdin: PasswordStdin = False, as_json: JsonFlag = False
+) -> None:
+    """Set a user's password (read from stdin); every session of theirs ends."""
+    password = _read_password(password_stdin)
+    with domain_errors(as_json), runtime() as rt:
+        ended = _accounts(rt).set_password(username, password)
+        emit(
+            {"username": username, "sessions_ended": ended},
+            as_json,
+            f"password of {username} changed; {ended} session(s) ended",
+        )
+
+
+@user_app.command("token")
+def user_token(
+    username: Annotated[str, typer.Argument(help="Whose token.")],
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    expires_days: Annotated[
+        int,
+        typer.Option(
+            "--expires-days",
+            min=1,
+            max=MAX_TOKEN_DAYS,
+            help=f"Days until the token stops working (1–{MAX_TOKEN_DAYS}).",
+        ),
+    ] = TOKEN_DAYS,
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue an API bearer token (shown once; only its hash is stored)."""
+    with domain_errors(as_json), runtime() as rt:
+        issued = _accounts(rt).new_token(username, label, expires_days=expires_days)
+        emit(issued.to_dict(), as_json, issued.token)
+
+
+@user_app.command("tokens")
+def user_tokens(username: Username, as_json: JsonFlag = False) -> None:
+    """A user's API tokens that still work (never the tokens themselves)."""
+    with domain_errors(as_json), runtime() as rt:
+        tokens = _accounts(rt).tokens(username)
+        emit(
+            [t.to_dict() for t in tokens],
+            as_json,
+            lambda: (
+                "\n".join(
+                    f"{t.id}\t{t.label or '-'}\texpires {t.expires_at.isoformat()}\t"
+                    f"last used {t.last_used.isoformat() if t.last_used else 'never'}"
+                    for t in tokens
+                )
+                or f"{username} has no live API token"
+            ),
+        )
+
+
+@user_app.command("revoke-token")
+def user_revoke_token(
+    token_id: Annotated[int, typer.Argument(metavar="ID", help="As `cicie user tokens` lists.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Revoke an API token at once."""
+    with domain_errors(as_json), runtime() as rt:
+        _accounts(rt).revoke_token_id(token_id)
+        emit({"id": token_id, "revoked": True}, as_json, f"token {token_id} revoked")

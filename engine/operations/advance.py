@@ -1,0 +1,163 @@
+"""Move a request by a trigger — the hot path.
+
+Lock the row and check its version → validate the step's data → evaluate every guard of every
+candidate transition (so all broken rules are reported) → let the shared machine, fired on a
+transient `Subject`, pick the transition → write state, version + 1, data and one history row
+→ publish `RequestAdvanced` to the in-transaction listeners (reminders, mail). `advance` is
+its own transaction; `advance_in` runs inside the caller's (the timer sweep, report upload).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.actor import Actor
+from engine.compiler import Candidate, CompiledWorkflow, Subject
+from engine.errors import GuardFailed, NotAllowed, VersionConflict
+from engine.events import RequestAdvanced
+from engine.operations.core import EngineCore
+from engine.operations.locking import lock_request
+from engine.operations.request_view import request_view
+from engine.operations.rules import guard_message, rule_failures
+from engine.operations.validation import merge, validated_patch
+from engine.views import RequestView
+from storage import hot_path
+from storage.requests import RequestRow
+from workflows.guard_api import RequestFacts
+
+
+def advance(
+    engine: EngineCore,
+    request_id: int,
+    trigger: str,
+    actor: Actor,
+    *,
+    data: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+    comment: str | None = None,
+) -> RequestView:
+    with engine.db.transaction() as conn:
+        view = advance_in(
+            engine,
+            conn,
+            request_id,
+            trigger,
+            actor,
+            data=data,
+            expected_version=expected_version,
+            comment=comment,
+        )
+    engine.committed()
+    return view
+
+
+def advance_in(
+    engine: EngineCore,
+    conn: sa.Connection,
+    request_id: int,
+    trigger: str,
+    actor: Actor,
+    *,
+    data: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+    comment: str | None = None,
+) -> RequestView:
+    """`advance` inside the caller's transaction (the timer sweep fires deadlines so)."""
+    row = lock_request(conn, request_id, expected_version)
+    wf = engine.registry.get(conn, row.programme, row.workflow_version)
+    candidates = _candidates(engine, wf, row, trigger, actor)
+    collectable = set(wf.definition.states[row.state].collects)
+    for cand in candidates:
+        collectable.update(cand.transition.collects)
+    clean = validated_patch(wf, data or {}, tuple(collectable))
+    merged, changes = merge(row.data, clean)
+    subject = Subject(state=row.state, held_from=row.held_from)
+    failures: list[dict[str, str]] = []
+    facts = RequestFacts(row.id, row.programme, row.state, row.emb_code)
+    for cand in candidates:
+        if cand.needs_held_from is not None and cand.needs_held_from != row.held_from:
+            continue
+        reasons = rule_failures(engine, cand.transition, merged, facts)
+        subject.verdicts[cand.key] = not reasons
+        failures.extend(reasons)
+    if not wf.fire(subject, trigger):
+        raise GuardFailed(guard_message(trigger, failures), failures)
+    chosen = next(c for c in candidates if subject.verdicts.get(c.key))
+    new_state = subject.state
+    hold = wf.definition.hold_state()
+    held_from = row.state if new_state == hold and row.state != hold else None
+    now = engine.clock()
+    history_id = hot_path.record_transition(
+        conn,
+        request_id=row.id,
+        expected_version=row.version,
+        state=new_state,
+        held_from=held_from,
+        data=merged if changes else None,
+        now=now,
+        actor_role=actor.role,
+        actor_name=actor.name,
+        trigger=trigger,
+        from_state=row.state,
+        comment=comment,
+        changes=changes or None,
+    )
+    if history_id is None:  # pragma: no cover - the row lock makes this unreachable
+        raise VersionConflict(f"request {request_id} changed during the transition")
+    view = request_view(
+        engine,
+        wf,
+        row.id,
+        row.programme,
+        row.emb_code,
+        row.title,
+        new_state,
+        held_from,
+        merged,
+        row.version + 1,
+        row.created_at,
+        now,
+    )
+    engine.publish(
+        conn,
+        RequestAdvanced(
+            view,
+            wf.definition,
+            row.state,
+            trigger,
+            chosen.transition,
+            history_id,
+            actor,
+            now,
+            changes,
+            comment,
+        ),
+    )
+    return view
+
+
+def _candidates(
+    engine: EngineCore, wf: CompiledWorkflow, row: RequestRow, trigger: str, actor: Actor
+) -> list[Candidate]:
+    """The transitions `trigger` may take from the request's state that `actor`'s role may fire."""
+    definition = wf.definition
+    state_label = definition.states[row.state].label.get(engine.language)
+    found = wf.candidates.get((row.state, trigger))
+    if not found:
+        possible = ", ".join(wf.triggers_by_state.get(row.state, ())) or "none"
+        raise NotAllowed(
+            f"'{trigger}' is not possible while request {row.id} is in '{state_label}' "
+            f"(possible now: {possible})",
+            [{"trigger": trigger, "state": row.state}],
+        )
+    mine = [c for c in found if actor.role in c.transition.roles]
+    if not mine:
+        roles = sorted({r for c in found for r in c.transition.roles})
+        raise NotAllowed(
+            f"role '{actor.role}' may not '{trigger}' (allowed: {', '.join(roles)})",
+            [{"trigger": trigger, "role": actor.role, "allowed_roles": roles}],
+        )
+    return mine

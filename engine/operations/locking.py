@@ -1,0 +1,23 @@
+"""The first step of every write: read and lock the request row, and check its version."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from engine.errors import NotFound, VersionConflict
+from storage import hot_path
+from storage.requests import RequestRow
+
+
+def lock_request(conn: sa.Connection, request_id: int, expected_version: int | None) -> RequestRow:
+    """Read and lock the request; a stale `expected_version` is a conflict."""
+    row = hot_path.lock_request(conn, request_id)
+    if row is None:
+        raise NotFound(f"no request {request_id}")
+    if expected_version is not None and row.version != expected_version:
+        raise VersionConflict(
+            f"request {request_id} changed since you read it (you had version "
+            f"{expected_version}, it is now {row.version}); reload and try again",
+            {"expected": expected_version, "actual": row.version},
+        )
+    return row

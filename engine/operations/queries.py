@@ -1,0 +1,115 @@
+"""Reading requests: one (with what an actor may do next), its history with the mail each
+change queued, lists, and the compiled workflow a request is pinned to. Read transactions
+only; nothing here writes."""
+
+from __future__ import annotations
+
+from engine.actor import Actor
+from engine.compiler import CompiledWorkflow
+from engine.errors import NotFound
+from engine.operations.availability import availability
+from engine.operations.core import EngineCore
+from engine.operations.request_view import stored_view
+from engine.views import Availability, HistoryEntry, RequestView
+from storage import hot_path, outbox, requests
+
+
+def get(engine: EngineCore, request_id: int) -> RequestView:
+    with engine.db.read() as conn:
+        row = requests.get(conn, request_id)
+        if row is None:
+            raise NotFound(f"no request {request_id}")
+        return stored_view(engine, conn, row)
+
+
+def show(
+    engine: EngineCore, request_id: int, actor: Actor
+) -> tuple[RequestView, list[Availability]]:
+    """A request and, for each trigger of its state, whether `actor` may fire it now."""
+    with engine.db.read() as conn:
+        row = requests.get(conn, request_id)
+        if row is None:
+            raise NotFound(f"no request {request_id}")
+        wf = engine.registry.get(conn, row.programme, row.workflow_version)
+        return stored_view(engine, conn, row), availability(engine, wf, row, actor)
+
+
+def history(engine: EngineCore, request_id: int) -> list[HistoryEntry]:
+    """Every change, oldest first, each with the messages it queued."""
+    with engine.db.read() as conn:
+        if requests.get(conn, request_id) is None:
+            raise NotFound(f"no request {request_id}")
+        mails = outbox.by_history(conn, request_id)
+        return [
+            HistoryEntry(
+                h.id,
+                h.version,
+                h.at,
+                f"{h.actor_role}:{h.actor_name}",
+                h.trigger,
+                h.from_state,
+                h.to_state,
+                h.comment,
+                h.data_diff,
+                tuple(
+                    {
+                        "id": m.id,
+                        "to": m.to_addr,
+                        "template": m.template,
+                        "language": m.language,
+                        "status": m.status,
+                    }
+                    for m in mails.get(h.id, ())
+                ),
+            )
+            for h in requests.history(conn, request_id)
+        ]
+
+
+def list_requests(
+    engine: EngineCore,
+    *,
+    state: str | None = None,
+    programme: str | None = None,
+    emb_code: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[RequestView]:
+    with engine.db.read() as conn:
+        rows = requests.listing(
+            conn,
+            state=state,
+            programme=programme,
+            emb_code=emb_code,
+            limit=limit,
+            offset=offset,
+        )
+        return [stored_view(engine, conn, r) for r in rows]
+
+
+def list_actions(engine: EngineCore, role: str) -> dict[int, tuple[str, ...]]:
+    """Every request's triggers open to `role` in its state (guards are not evaluated:
+    this is the list view's cheap answer; `show` gives the full one)."""
+    out: dict[int, tuple[str, ...]] = {}
+    with engine.db.read() as conn:
+        for (programme, version), rows in hot_path.request_states(conn).items():
+            wf = engine.registry.get(conn, programme, version)
+            by_state = {state: wf.triggers_for(state, role) for state in wf.definition.states}
+            out.update({rid: by_state[state] for rid, state in rows})
+    return out
+
+
+def list_states(engine: EngineCore) -> dict[int, str]:
+    with engine.db.read() as conn:
+        return {
+            rid: state for rows in hot_path.request_states(conn).values() for rid, state in rows
+        }
+
+
+def definition_of(engine: EngineCore, view: RequestView) -> CompiledWorkflow:
+    """The compiled workflow version a request is pinned to."""
+    found = engine.registry.cached(view.programme, view.workflow_version)
+    if found is not None:
+        return found
+    with engine.db.read() as conn:
+        return engine.registry.get(conn, view.programme, view.workflow_version)
