@@ -16,6 +16,8 @@ from typing import Annotated, Any
 import typer
 from pydantic_core import ValidationError
 
+from storage.drivers import MissingDriver
+
 HELP = "CICIE request lifecycle engine: workshops, internships, courses, seminars, missions."
 
 # In the order `--help` lists them: (name, module, attribute, kind). "results" is merged into
@@ -123,6 +125,9 @@ def main() -> None:
         build_app(_requested(sys.argv[1:]))()
     except ValidationError as exc:  # a CICIE_* setting that cannot be used
         sys.exit(_settings_error(exc))
+    except MissingDriver as exc:  # a database URL whose driver is not installed
+        print(f"error (invalid_setting): CICIE_DATABASE_URL: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 def _settings_error(exc: ValidationError) -> int:

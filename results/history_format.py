@@ -232,7 +232,7 @@ class _Parser:
             return None
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
             return int(value.strip())
         names = []
         for item, line in self.strings(e, key):

@@ -20,14 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 
+from storage.drivers import POSTGRES_EXTRA, MissingDriver
+
 READ_OPTION = "cicie_read_only"
-
-
-POSTGRES_EXTRA = "pip install 'cicie[postgres]'"
-
-
-class MissingDriver(ImportError):
-    """A PostgreSQL URL on an installation without the `postgres` extra."""
 
 
 def _require_psycopg() -> None:

@@ -38,7 +38,10 @@ CODE_BY_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
     422: "invalid_data",
+    429: "too_many_requests",
 }
 
 

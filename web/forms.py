@@ -385,7 +385,13 @@ def path_label(fields: Mapping[str, FieldDef], path: str, fmt: Formatter) -> str
         return path
     out.append(fmt.label(fd))
     for part in parts[1:]:
-        if part.isdigit() and fd is not None and fd.type == "list" and fd.items is not None:
+        if (
+            part.isascii()
+            and part.isdigit()
+            and fd is not None
+            and fd.type == "list"
+            and fd.items is not None
+        ):
             out.append(str(int(part) + 1))
             fd = fd.items
             continue

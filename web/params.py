@@ -62,6 +62,11 @@ def _message_page_id(message_id: Annotated[str, Path()]) -> int:
     return _page_id(message_id, "message")
 
 
+def _attachment_page_id(attachment_id: Annotated[str, Path()]) -> int:
+    return _page_id(attachment_id, "attachment")
+
+
 # page routes: `request_id: RequestPageId` (a bad id is the 404 page, never JSON)
 RequestPageId = Annotated[int, Depends(_request_page_id)]
 MessagePageId = Annotated[int, Depends(_message_page_id)]
+AttachmentPageId = Annotated[int, Depends(_attachment_page_id)]

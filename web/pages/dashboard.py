@@ -3,6 +3,7 @@ stuck, and the list of requests, all narrowed by the filters in the query string
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -46,9 +47,7 @@ def dashboard(
     else:
         region = None
     year_value = _blank(year)
-    year_number = (
-        int(year_value) if year_value and year_value.isdigit() and len(year_value) == 4 else None
-    )
+    year_number = int(year_value) if year_value and re.fullmatch(r"[0-9]{4}", year_value) else None
     query = DashboardQuery(
         programme=_blank(programme),
         state=_blank(state),

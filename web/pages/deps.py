@@ -83,6 +83,7 @@ async def checked_form(request: Request) -> FormData:
     check_content_length(request, body_limit(settings.upload_max_bytes, settings.upload_max_files))
     form = await request.form()
     if not csrf_matches(request.session, form.get(CSRF_FIELD)):
+        await form.close()  # spooled file parts are not left open
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             "the form's security token is missing or out of date; reload the page and try again",

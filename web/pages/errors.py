@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -46,6 +47,19 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     return render_error(request, api_errors.STATUS_BY_CODE.get(exc.code, 400), exc.message)
 
 
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """A page address with a bad parameter (`/outbox?page=abc`) is a 400 page, not JSON."""
+    assert isinstance(exc, RequestValidationError)
+    if _wants_json(request):
+        return await api_errors._validation_error(request, exc)
+    names = sorted({str(err.get("loc", ("", ""))[-1]) for err in exc.errors()})
+    return render_error(
+        request,
+        status.HTTP_400_BAD_REQUEST,
+        f"This address is not valid: check {', '.join(names)} in the link and try again.",
+    )
+
+
 async def _login_required(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)
     return RedirectResponse(login_url(exc.next_url), status.HTTP_303_SEE_OTHER)
@@ -56,3 +70,4 @@ def install_page_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(CicieError, _domain_error)
     app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(RequestValidationError, _validation_error)

@@ -42,6 +42,7 @@ from engine.views import RequestView
 from notifications.links import admit
 from notifications.recipients import RecipientResolver
 from web.pages.deps import EngineDep, Form, PagesDep, PageUser
+from web.params import AttachmentPageId, RequestPageId
 from web.templating import Pages, flash, gettext_for, request_language
 from web.uploads import read_uploads
 from workflows.definition import INTERNAL_RECIPIENTS, WorkflowDefinition
@@ -365,7 +366,7 @@ async def _handle_report_post(
 @router.get("/requests/{request_id}/final-report")
 def final_report_for_staff(
     request: Request,
-    request_id: int,
+    request_id: RequestPageId,
     user: PageUser,
     pages: PagesDep,
     engine: EngineDep,
@@ -386,7 +387,10 @@ def _disposition(filename: str) -> str:
 
 @router.get("/requests/{request_id}/attachments/{attachment_id}")
 def download_attachment(
-    request_id: int, attachment_id: int, user: PageUser, reports: ReportsDep
+    request_id: RequestPageId,
+    attachment_id: AttachmentPageId,
+    user: PageUser,
+    reports: ReportsDep,
 ) -> Response:
     row, data = reports.attachment(request_id, attachment_id)
     return Response(

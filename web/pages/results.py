@@ -8,6 +8,7 @@ no event handler, no link, no foreign content — so a mistake there cannot beco
 
 from __future__ import annotations
 
+import re
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -54,7 +55,7 @@ def parse_year(text: str | None) -> int | None:
     if text is None or not text.strip():
         return None
     value = text.strip()
-    if not value.isdigit() or not FIRST_YEAR <= int(value) <= LAST_YEAR:
+    if not re.fullmatch(r"[0-9]{4}", value) or not FIRST_YEAR <= int(value) <= LAST_YEAR:
         raise ValueError(value)
     return int(value)
 

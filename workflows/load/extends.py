@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -158,9 +159,18 @@ def _next_base(name: Any, chain: list[Path], dirs: tuple[Path, ...], depth: int)
 def _read_base(path: Path, limits: Limits) -> tuple[LocatedDict | None, list[DefinitionProblem]]:
     where = str(path)
     try:
-        doc, read_problems = parse(read_text(path, limits), limits)
+        return _parsed_base(where, read_text(path, limits), limits)
     except ReadRefused as exc:
         return None, [DefinitionProblem(where, p.line, p.message) for p in exc.problems]
+
+
+@lru_cache(maxsize=16)
+def _parsed_base(
+    where: str, text: str, limits: Limits
+) -> tuple[LocatedDict | None, list[DefinitionProblem]]:
+    """A base's values, parsed once per text: every programme extends the same few bases, and
+    nothing after this stage changes the values it reads (a merge builds new mappings)."""
+    doc, read_problems = parse(text, limits)
     problems = [DefinitionProblem(where, p.line, p.message) for p in read_problems]
     if not isinstance(doc, LocatedDict):
         problems.append(DefinitionProblem(where, 1, "a base is a mapping (fields:, states: …)"))
