@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from pydantic_core import ValidationError
 
-from storage.drivers import MissingDriver
+from config.drivers import MissingDriver
 
 HELP = "CICIE request lifecycle engine: workshops, internships, courses, seminars, missions."
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 
-from storage.drivers import POSTGRES_EXTRA, MissingDriver
+from config.drivers import POSTGRES_EXTRA, MissingDriver
 
 READ_OPTION = "cicie_read_only"
 
