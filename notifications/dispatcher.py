@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -53,53 +54,91 @@ class DispatchReport:
         return {"sent": self.sent, "retrying": self.retrying, "dead": self.dead}
 
 
+def _calling_at(items: Iterator[Claimed], n: int, call: Callable[[], None]) -> Iterator[Claimed]:
+    """`items`, calling `call` when the n-th is taken."""
+    for i, item in enumerate(items, 1):
+        if i == n:
+            call()
+        yield item
+
+
 class _Recorder:
-    """Commits outcomes as they come, a group at a time. `record` returns once the outcome is
-    committed; outcomes handed over while a transaction runs go into the next one. One
-    transaction at a time, so the dispatcher's records never wait on each other for SQLite's
-    write lock."""
+    """Commits outcomes a group at a time, one transaction at a time (on one connection kept
+    for the pass), in the order they were handed over.
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    A group is committed as soon as every connection has an outcome waiting, or a connection
+    needs its outcome committed — it is about to send its next message's data — whichever
+    comes first. An outcome thus waits at most as long as its connection takes to send the
+    next envelope, while the commits stay few: one per message over one connection, about one
+    per round of messages over several."""
+
+    def __init__(self, dispatcher: Dispatcher, db: Database) -> None:
         self._dispatcher = dispatcher
-        self._queue: list[tuple[Claimed, Result, asyncio.Future[None]]] = []
+        self._settler = outbox.Settler(db)
+        self._queue: list[tuple[Claimed, Result]] = []
+        self._done: asyncio.Future[None] | None = None  # when the queued outcomes are committed
         self._flushing: asyncio.Task[None] | None = None
+        self._again = False  # commit the queue as soon as the running commit is over
+        self.connections = 1  # how many connections hand outcomes over
         self.report = DispatchReport()
+        self.failure: Exception | None = None  # the first commit that failed
 
-    async def record(self, claim: Claimed, result: Result) -> None:
-        done = asyncio.get_running_loop().create_future()
-        self._queue.append((claim, result, done))
+    def record(self, claim: Claimed, result: Result) -> asyncio.Future[None]:
+        """Hand an outcome over; the future is done once it is committed (or failed to be:
+        see `failure`), and every outcome handed over before it with it."""
+        self._queue.append((claim, result))
+        if self._done is None:
+            self._done = asyncio.get_running_loop().create_future()
+        done = self._done
+        if len(self._queue) >= self.connections:
+            self._commit()
+        return done
+
+    async def wait(self, done: asyncio.Future[None]) -> None:
+        """Until the outcome `done` stands for is committed (or failed to be)."""
+        if done.done():
+            return
+        if done is self._done:  # still waiting in the queue
+            self._commit()
+        await asyncio.shield(done)
+
+    def _commit(self) -> None:
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush())
-        await done
+        else:
+            self._again = True
 
     async def _flush(self) -> None:
         try:
             while self._queue:
                 group, self._queue = self._queue, []
-                claims = [c for c, _, _ in group]
-                results = [r for _, r, _ in group]
+                done, self._done = self._done, None
+                self._again = False
                 try:
                     self.report += await asyncio.to_thread(
-                        self._dispatcher._settle, claims, results
+                        self._dispatcher._settle,
+                        self._settler,
+                        [c for c, _ in group],
+                        [r for _, r in group],
                     )
-                except BaseException as exc:
-                    for _, _, done in group:
-                        if not done.done():
-                            done.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                for _, _, done in group:
-                    if not done.done():
+                except Exception as exc:
+                    if self.failure is None:
+                        self.failure = exc
+                finally:
+                    if done is not None and not done.done():
                         done.set_result(None)
+                if not self._again and len(self._queue) < self.connections:
+                    break
         finally:
             self._flushing = None
 
-    async def wait(self) -> None:
-        """Until every outcome handed over is committed (or has failed)."""
+    async def close(self) -> None:
+        """Commit what is left, then give the connection back."""
+        if self._done is not None:
+            await self.wait(self._done)
         while self._flushing is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._flushing)
+            await asyncio.wait([self._flushing])
+        await asyncio.to_thread(self._settler.close)
 
 
 class Dispatcher:
@@ -160,17 +199,21 @@ class Dispatcher:
         pool = self._pool
         pool.new_round()
         start = self._clock()
-        recorder = _Recorder(self)
+        recorder = _Recorder(self, self._db)
         batch = await self._claim(start)
         upcoming: asyncio.Task[tuple[datetime, list[Claimed]] | None] | None = None
+
+        def claim_next() -> None:
+            nonlocal upcoming
+            upcoming = asyncio.create_task(self._claim(start))
+
         try:
             while batch is not None:
                 claimed_at, claims = batch
-                # a full batch: claim the next one while this one is sent, so the database
-                # never holds up the SMTP server
-                if len(claims) == self._batch:
-                    upcoming = asyncio.create_task(self._claim(start))
-                tried = await self._send_all(pool, claims, claimed_at + self._lease, recorder)
+                # a full batch: claim the next one while the end of this one is sent, so the
+                # database never holds up the SMTP server (not sooner: its lease would run)
+                more = claim_next if len(claims) == self._batch else None
+                tried = await self._send_all(pool, claims, claimed_at + self._lease, recorder, more)
                 batch, upcoming = (await upcoming if upcoming else None), None
                 if batch is not None and tried == 0:
                     # nothing could be tried (the lease ran out): hand back the next batch too
@@ -178,7 +221,7 @@ class Dispatcher:
                     batch = None
         finally:
             # on an error, still record what was sent and hand back what was claimed
-            await recorder.wait()
+            await recorder.close()
             if upcoming is not None:
                 extra = await upcoming
                 if extra is not None:
@@ -200,48 +243,48 @@ class Dispatcher:
         return (claimed_at, claims) if claims else None
 
     async def _send_all(
-        self, pool: SmtpPool, claims: list[Claimed], lease_until: datetime, recorder: _Recorder
+        self,
+        pool: SmtpPool,
+        claims: list[Claimed],
+        lease_until: datetime,
+        recorder: _Recorder,
+        nearly_done: Callable[[], None] | None = None,
     ) -> int:
         """Send over every connection at once. A connection sends the envelope of its next
         message while the outcome of the previous one is being recorded, but not its data:
         that waits until the previous outcome is committed. Claims whose lease ran out before
         they could be sent are handed back untried; so is the rest of the batch once recording
-        fails (the database is gone: whatever is delivered now could not be recorded). Returns
-        how many messages were tried."""
+        fails (the database is gone: whatever is delivered now could not be recorded).
+        `nearly_done` is called once a quarter of the claims are left to take. Returns how
+        many messages were tried."""
         pending = iter(claims)
+        if nearly_done is not None:
+            pending = _calling_at(pending, len(claims) - len(claims) // 4, nearly_done)
         untried: list[Claimed] = []
-        failed: list[BaseException] = []
         sender = self._config.sender
         stop_at = lease_until - self._margin
         clock = self._clock
 
-        async def record(c: Claimed, result: Result) -> None:
-            try:
-                await recorder.record(c, result)
-            except Exception as exc:
-                failed.append(exc)
-
         async def work(conn: Connection) -> int:
             tried = 0
-            recording: list[asyncio.Task[None]] = []  # this connection's outcomes not yet committed
+            recorded: asyncio.Future[None] | None = None  # this connection's last outcome
 
-            async def recorded() -> bool:
-                """The gate before DATA: every earlier outcome of this connection committed."""
-                if recording:
-                    await asyncio.wait(recording)
-                    recording.clear()
-                return not failed
+            async def previous_recorded() -> bool:
+                """The gate before DATA: this connection's earlier outcomes are committed."""
+                if recorded is not None:
+                    await recorder.wait(recorded)
+                return recorder.failure is None
 
             try:
                 for c in pending:
                     left = (stop_at - clock()).total_seconds()
-                    if left <= 0 or failed:
+                    if left <= 0 or recorder.failure is not None:
                         untried.append(c)  # not ours for long enough any more: hand it back
                         continue
                     try:
                         async with asyncio.timeout(left):
                             result = await send(
-                                conn, sender, c.to_addr, c.body, before_data=recorded
+                                conn, sender, c.to_addr, c.body, before_data=previous_recorded
                             )
                     except TimeoutError:
                         result = Result(
@@ -252,28 +295,32 @@ class Dispatcher:
                         untried.append(c)
                         continue
                     tried += 1
-                    recording.append(asyncio.create_task(record(c, result)))
+                    recorded = recorder.record(c, result)
             finally:
-                if recording:
-                    await asyncio.wait(recording)
+                if recorded is not None:
+                    await recorder.wait(recorded)
             return tried
 
         active = pool.connections[: min(len(claims), len(pool.connections))]
+        recorder.connections = len(active)
         tried = sum(await asyncio.gather(*(work(conn) for conn in active)))
+        failure = recorder.failure
         if untried:
-            why = "recording an outcome failed" if failed else "the lease ran out"
+            why = "the lease ran out" if failure is None else "recording an outcome failed"
             try:
                 await asyncio.to_thread(self._release, untried, why)
             except Exception:
-                if not failed:
+                if failure is None:
                     raise
                 log.warning("could not hand back %s messages: their lease expires", len(untried))
-        if failed:
-            raise failed[0]
+        if failure is not None:
+            raise failure
         return tried
 
     # ------------------------------------------------------------ bookkeeping
-    def _settle(self, claims: list[Claimed], results: list[Result]) -> DispatchReport:
+    def _settle(
+        self, settler: outbox.Settler, claims: list[Claimed], results: list[Result]
+    ) -> DispatchReport:
         """Record what the server said about each claim, in one short transaction."""
         now = self._clock()
         sent: list[tuple[int, str]] = []
@@ -301,7 +348,7 @@ class Dispatcher:
                         f"(Message-ID {c.message_id}); last reply: {r.reply}",
                     )
                 )
-        outbox.settle(self._db, worker=self.worker, now=now, sent=sent, retry=retry, dead=dead)
+        settler.settle(worker=self.worker, now=now, sent=sent, retry=retry, dead=dead)
         for i, reply in dead:
             log.warning("outbox message %s is a dead letter: %s", i, reply)
         return DispatchReport(len(sent), len(retry), len(dead))

@@ -598,14 +598,12 @@ def test_a_dispatcher_that_cannot_record_an_outcome_stops_delivering(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     first, *rest = enqueue(db, 5)
-    settle = outbox.settle
+    settle = outbox.Settler.settle
 
-    def database_gone(*args: object, **kwargs: object) -> None:
-        if kwargs.get("sent"):
-            raise sa.exc.OperationalError("UPDATE outbox", {}, Exception("database gone"))
-        settle(*args, **kwargs)  # type: ignore[arg-type]
+    def database_gone(settler: outbox.Settler, **outcomes: object) -> None:
+        raise sa.exc.OperationalError("UPDATE outbox", {}, Exception("database gone"))
 
-    monkeypatch.setattr(outbox, "settle", database_gone)
+    monkeypatch.setattr(outbox.Settler, "settle", database_gone)
     with pytest.raises(sa.exc.OperationalError):
         dispatch(make_dispatcher(db, connections=1, batch=5))
 
@@ -617,9 +615,35 @@ def test_a_dispatcher_that_cannot_record_an_outcome_stops_delivering(
         back = row(db, q.id)
         assert (back.status, back.attempts, back.leased_by) == ("pending", 0, None)
 
-    monkeypatch.setattr(outbox, "settle", settle)
+    monkeypatch.setattr(outbox.Settler, "settle", settle)  # the database is back
     clock.advance(timedelta(seconds=121))  # the lease on the unrecorded one runs out
     assert dispatch(make_dispatcher(db, worker="next")) == DispatchReport(sent=5)
     assert Counter(smtp_server.message_ids()) == {first.message_id: 2} | {
         q.message_id: 1 for q in rest
     }
+
+
+def test_recording_outcomes_leaves_the_connection_as_the_pool_lent_it(
+    db: Database, enqueue: Enqueue, clock: ManualClock
+) -> None:
+    """On PostgreSQL an outcome is committed without waiting for the WAL flush, in that
+    transaction only: whatever else later runs on the connection commits as usual."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL: synchronous_commit")
+    one, two = enqueue(db, 2)
+    claimed = outbox.claim_due(db, now=clock(), worker="w", lease_seconds=60, limit=2)
+    assert [c.id for c in claimed] == [one.id, two.id]
+    settler = outbox.Settler(db)
+    try:
+        settler.settle(worker="w", now=clock(), sent=[(one.id, "250 OK")])
+        settler.settle(worker="w", now=clock(), retry=[outbox.Retry(two.id, clock(), "451")])
+        conn = settler._conn
+        assert conn is not None
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    finally:
+        settler.close()
+    assert (row(db, one.id).status, row(db, two.id).status) == ("sent", "pending")
+    with db.transaction() as conn:
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
+        assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
