@@ -11,10 +11,10 @@ sharing the web server's event loop never blocks it on SQLite's write lock.
 On each connection, the outcome of a message is committed before the next message's data
 goes out (its envelope, MAIL and RCPT, is sent while the commit runs), so a dispatcher killed
 at any moment leaves at most one message per connection delivered but not recorded: only
-those are sent again when their lease expires. Outcomes that come in while a commit runs (from
-the other connections) are committed together in the next transaction — a group commit, so
-recording each message as it is answered costs little throughput — and no known outcome ever
-waits for the rest of its batch.
+those are sent again when their lease expires. The outcomes of the connections are committed
+together (`_Recorder`): a transaction per round of messages rather than per message, and no
+known outcome waits longer than its connection takes to send the next envelope — never for
+the rest of its batch.
 """
 
 from __future__ import annotations
@@ -67,16 +67,20 @@ class _Recorder:
     for the pass), in the order they were handed over.
 
     A group is committed as soon as every connection has an outcome waiting, or a connection
-    needs its outcome committed — it is about to send its next message's data — whichever
-    comes first. An outcome thus waits at most as long as its connection takes to send the
-    next envelope, while the commits stay few: one per message over one connection, about one
-    per round of messages over several."""
+    needs its outcome committed — it is about to send its next message's data — or the oldest
+    outcome has waited `HOLD` seconds, whichever comes first: an outcome waits no longer than
+    its connection takes to send the next envelope (and never more than `HOLD`), while the
+    commits stay few: one per message over one connection, about one per round of messages
+    over several."""
+
+    HOLD = 0.05
 
     def __init__(self, dispatcher: Dispatcher, db: Database) -> None:
         self._dispatcher = dispatcher
         self._settler = outbox.Settler(db)
         self._queue: list[tuple[Claimed, Result]] = []
         self._done: asyncio.Future[None] | None = None  # when the queued outcomes are committed
+        self._hold: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task[None] | None = None
         self._again = False  # commit the queue as soon as the running commit is over
         self.connections = 1  # how many connections hand outcomes over
@@ -88,7 +92,10 @@ class _Recorder:
         see `failure`), and every outcome handed over before it with it."""
         self._queue.append((claim, result))
         if self._done is None:
-            self._done = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            self._done = loop.create_future()
+            if self.connections > 1:
+                self._hold = loop.call_later(self.HOLD, self._commit)
         done = self._done
         if len(self._queue) >= self.connections:
             self._commit()
@@ -113,6 +120,9 @@ class _Recorder:
             while self._queue:
                 group, self._queue = self._queue, []
                 done, self._done = self._done, None
+                hold, self._hold = self._hold, None
+                if hold is not None:
+                    hold.cancel()
                 self._again = False
                 try:
                     self.report += await asyncio.to_thread(

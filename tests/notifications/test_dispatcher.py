@@ -588,6 +588,40 @@ def test_delivered_but_unrecorded_messages_never_outnumber_the_connections(
     assert sent_message_ids(db) == set(smtp_server.message_ids())
 
 
+def test_a_message_sent_is_recorded_at_once_even_while_the_other_connections_are_slow(
+    db: Database,
+    smtp_server: SmtpServer,
+    enqueue: Enqueue,
+    make_dispatcher: MakeDispatcher,
+    dispatch: Dispatch,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (fast,) = enqueue(db, to_addr="fast@example.org")
+    enqueue(db, 2, to_addr="slow@example.org")  # each connection gets one after `fast`
+    seen: list[set[str]] = []
+    handle_rcpt = mail_fixtures._Handler.handle_RCPT
+
+    async def slow(
+        handler: mail_fixtures._Handler,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        options: list[str],
+    ) -> str:
+        if address.startswith("slow"):
+            await asyncio.sleep(0.5)
+            seen.append(sent_message_ids(db))
+        return await handle_rcpt(handler, server, session, envelope, address, options)
+
+    monkeypatch.setattr(mail_fixtures._Handler, "handle_RCPT", slow)
+    assert dispatch(make_dispatcher(db, connections=2)) == DispatchReport(sent=3)
+
+    # while both connections wait on the server, `fast` is already recorded
+    assert len(seen) == 2
+    assert all(fast.message_id in ids for ids in seen)
+
+
 def test_a_dispatcher_that_cannot_record_an_outcome_stops_delivering(
     db: Database,
     smtp_server: SmtpServer,
