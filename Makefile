@@ -60,10 +60,10 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-## messages: extract the web interface's strings and merge them into the Spanish catalogue
+## messages: extract every sentence a person reads and update each language's catalogue
 messages: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext --no-location --omit-header -o web/locale/messages.pot .
-	$(VENV)/bin/pybabel update --no-fuzzy-matching -i web/locale/messages.pot -d web/locale -l es
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k Text -k N_ --no-location --omit-header -o i18n/locale/messages.pot .
+	$(VENV)/bin/python -m i18n.catalogue_tool update
 
 ## bench-peers: the engine beside the floor and the peers, in one run (see docs/benchmarks.md)
 PEERS ?= ../shared/bench/peers

@@ -26,7 +26,7 @@ def interface_strings() -> set[str]:
 
 
 def test_every_interface_string_has_a_spanish_translation() -> None:
-    with (WEB / "locale" / "es" / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+    with (WEB.parent / "i18n" / "locale" / "es" / "LC_MESSAGES" / "messages.po").open("rb") as fp:
         catalogue = read_po(fp, locale="es")
     missing = sorted(
         s
