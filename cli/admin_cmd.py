@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.context import runtime
-from cli.output import domain_errors, emit
+from cli.output import LangOption, chosen_language, domain_errors, emit
 from engine.accounts import Accounts
 from engine.demo import load_demo_installation
 from engine.errors import NotAllowed
@@ -17,10 +17,11 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document 
 
 
 @demo_app.command("load")
-def demo_load(as_json: JsonFlag = False) -> None:
+def demo_load(as_json: JsonFlag = False, lang: LangOption = None) -> None:
     """Load the demo EMBs and requests into an empty database, and demo users when there are
     none (their passwords are printed once). Refused in production."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         if rt.settings.environment == "production":
             raise NotAllowed(
                 "demo data and demo users are refused in production (CICIE_ENVIRONMENT)"

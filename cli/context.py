@@ -14,9 +14,12 @@ from notifications.wiring import install_mail
 
 
 @contextmanager
-def runtime(clock: Clock = system_clock) -> Iterator[Runtime]:
-    """Opened (and migrated) for the one command being run, closed after it."""
+def runtime(clock: Clock = system_clock, language: str | None = None) -> Iterator[Runtime]:
+    """Opened (and migrated) for the one command being run, closed after it; with `language`,
+    the engine labels states and actions and says refusals in it (`--lang`)."""
     rt = build_runtime(clock=clock)
+    if language is not None:
+        rt.engine.language = language
     install_mail(rt)
     try:
         yield rt

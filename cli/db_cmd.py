@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import typer
 
-from cli.output import domain_errors, emit
+from cli.output import LangOption, chosen_language, domain_errors, emit
 from config.settings import Settings
 from engine.errors import CicieError, NotFound
 
@@ -58,10 +58,10 @@ class FileProblem(CicieError):
 
 
 @contextmanager
-def _errors(as_json: bool) -> Iterator[None]:
+def _errors(as_json: bool, lang: str | None = None) -> Iterator[None]:
     """Refusals exit 1 with the error (JSON on stdout too); so do SQLite's and the file
     system's failures (a locked database, a folder that cannot be written)."""
-    with domain_errors(as_json):
+    with domain_errors(as_json, chosen_language(lang)):
         try:
             yield
         except sqlite3.Error as exc:
@@ -91,9 +91,10 @@ def db_backup(
     path: Annotated[Path, typer.Argument(help="The backup file to write.")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Copy the SQLite database to PATH (safe while the services run)."""
-    with _errors(as_json):
+    with _errors(as_json, lang):
         source = _sqlite_path("backup")
         if not source.is_file():
             raise NotFound(f"there is no database at {source}")
@@ -123,13 +124,14 @@ def db_backup(
 def db_restore(
     path: Annotated[Path, typer.Argument(help="A file written by `cicie db backup`.")],
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Replace the SQLite database with the backup PATH; stop the services first.
 
     The current database is kept beside it as `<name>.before-restore-<UTC time>`; the schema is
     the backup's afterwards: run `cicie db upgrade`.
     """
-    with _errors(as_json):
+    with _errors(as_json, lang):
         live = _sqlite_path("restore")
         backup = path.expanduser()
         if not backup.is_file():

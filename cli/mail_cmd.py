@@ -10,9 +10,11 @@ import typer
 from cli.context import runtime
 from cli.output import domain_errors, emit
 from engine.errors import NotFound
+from i18n import LANGUAGES
 from notifications.dispatcher import Dispatcher
 from notifications.preview import preview
 from storage import outbox
+from workflows.definition import RECIPIENT_ROLES
 
 outbox_app = typer.Typer(
     help="Messages queued for partners, and dead letters.", no_args_is_help=True
@@ -39,6 +41,7 @@ def outbox_list(
                 "to": r.to_addr,
                 "subject": r.subject,
                 "language": r.language,
+                "wanted_language": r.wanted_language,
                 "attempts": r.attempts,
                 "key": r.key,
                 "template": r.template,
@@ -103,14 +106,33 @@ def outbox_retry(
         emit({"id": message_id, "status": "pending"}, as_json, f"message {message_id} queued again")
 
 
+def _mail_language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise typer.BadParameter(
+            f"{value!r} is not a language mail is written in; use one of: " + ", ".join(LANGUAGES)
+        )
+    return value
+
+
 @mail_app.command("preview")
 def mail_preview(
     template: Annotated[str, typer.Argument(help="Template name, e.g. logistics_confirmed.")],
-    lang: Annotated[str, typer.Option("--lang", help="es, en, fr (others fall back).")] = "es",
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            callback=_mail_language,
+            metavar="LANG",
+            help="The recipient's language: " + ", ".join(LANGUAGES) + " (Arabic: right to left).",
+        ),
+    ] = "es",
     request_id: Annotated[
         int | None, typer.Option("--request", help="Render for this request (default: example).")
     ] = None,
-    role: Annotated[str, typer.Option(help="Recipient role the wording is for.")] = "emb_contacts",
+    role: Annotated[
+        str,
+        typer.Option(help="Recipient role the wording is for: " + ", ".join(RECIPIENT_ROLES) + "."),
+    ] = "emb_contacts",
     html: Annotated[bool, typer.Option("--html", help="Print the HTML part instead.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -121,6 +143,7 @@ def mail_preview(
             {
                 "template": template,
                 "language": rendered.language,
+                "wanted_language": rendered.wanted,
                 "subject": rendered.subject,
                 "text": rendered.text,
                 "html": rendered.html,

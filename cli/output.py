@@ -1,5 +1,11 @@
 """How every command answers: one JSON document under `--json`, readable text otherwise, and
-the exit codes of the contract (0 done, 1 refused by the domain, 2 bad usage)."""
+the exit codes of the contract (0 done, 1 refused by the domain, 2 bad usage).
+
+`--lang LANG` (or `CICIE_LANG`) chooses the language of what a command says to people — labels,
+refusals, the domain's error messages — among `i18n.UI_LANGUAGES`; codes stay codes. Without
+either, the site's language (`CICIE_LANGUAGE`, Spanish by default: CICIE's coordinators work
+in Spanish), so the command and the web interface speak alike. An unknown language is a usage
+error (exit 2)."""
 
 from __future__ import annotations
 
@@ -7,15 +13,57 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 import typer
 
 from engine.errors import CicieError, InvalidData
+from i18n import SOURCE_LANGUAGE, UI_LANGUAGES, Text, pick
 
 EXIT_REFUSED = 1
 EXIT_UNAVAILABLE = 3  # the database did not answer: nothing was done, try again
+
+
+def _check_language(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value not in UI_LANGUAGES:
+        raise typer.BadParameter(
+            f"{value!r} is not a language of the CICIE interface; use one of: "
+            + ", ".join(UI_LANGUAGES)
+        )
+    return value
+
+
+LangOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        envvar="CICIE_LANG",
+        callback=_check_language,
+        metavar="LANG",
+        help="Language of labels and messages: " + ", ".join(UI_LANGUAGES) + " (default: "
+        "CICIE_LANG, else CICIE_LANGUAGE). Codes stay codes.",
+    ),
+]
+
+
+def chosen_language(chosen: str | None) -> str:
+    """The language a command speaks: `--lang` (or CICIE_LANG, already checked by the
+    option), else the `lang` setting (CICIE_LANG in a .env file), else the site's language
+    (`language`, CICIE_LANGUAGE), else English."""
+    if chosen:
+        return chosen
+    from config.settings import Settings
+
+    settings = Settings()
+    return pick(settings.lang, settings.language, available=UI_LANGUAGES) or SOURCE_LANGUAGE
+
+
+def said(text: Text | str, lang: str) -> str:
+    """A sentence of the domain (or a plain string) in `lang`."""
+    return text.say(lang) if isinstance(text, Text) else text
 
 
 def emit(payload: Any, as_json: bool, text: Callable[[], str] | str | None = None) -> None:
@@ -28,14 +76,16 @@ def emit(payload: Any, as_json: bool, text: Callable[[], str] | str | None = Non
 
 
 @contextmanager
-def domain_errors(as_json: bool) -> Iterator[None]:
-    """Turn a domain refusal into exit 1 with the error on stdout (JSON) and stderr (text)."""
+def domain_errors(as_json: bool, lang: str = SOURCE_LANGUAGE) -> Iterator[None]:
+    """Turn a domain refusal into exit 1 with the error on stdout (JSON) and stderr (text),
+    its messages in `lang`."""
     try:
         yield
     except CicieError as exc:
+        error = exc.to_dict(lang)
         if as_json:
-            typer.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, default=str))
-        typer.echo(f"error ({exc.code}): {exc.message}", err=True)
+            typer.echo(json.dumps({"error": error}, ensure_ascii=False, default=str))
+        typer.echo(f"error ({exc.code}): {error['message']}", err=True)
         raise typer.Exit(EXIT_REFUSED) from None
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         message = "the database does not answer; nothing was changed, try again"

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.context import runtime
-from cli.output import domain_errors, emit, parse_json_option
+from cli.output import LangOption, chosen_language, domain_errors, emit, parse_json_option
 from engine.actor import Actor
 from engine.links_ops import revoke_links
 from engine.views import RequestView
@@ -32,9 +32,11 @@ DataOption = Annotated[
 ]
 
 
-def _line(view: RequestView) -> str:
+def _line(view: RequestView, lang: str) -> str:
+    """One request on one line: its state's label in `lang`, the state's code to type after."""
+    state = view.state_labels.get(lang) if view.state_labels is not None else view.state_label
     return (
-        f"#{view.id} {view.programme} [{view.state}] v{view.version} "
+        f"#{view.id} {view.programme} [{state} ({view.state})] v{view.version} "
         f"{view.emb or '-'}: {view.title}"
     )
 
@@ -47,9 +49,11 @@ def emb_add(
     language: Annotated[str, typer.Option(help="Language for its mail: es, en, fr, pt, ar, ru.")],
     email: Annotated[str | None, typer.Option(help="Contact address.")] = None,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Register an EMB."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         emb = rt.engine.add_emb(
             code=code, name=name, country=country, language=language, email=email
         )
@@ -65,9 +69,11 @@ def emb_update(
     ] = None,
     language: Annotated[str | None, typer.Option(help="New language for its mail.")] = None,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Correct an EMB's name, address or language (e.g. an address its mail cannot go to)."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         emb = rt.engine.update_emb(code, name=name, email=email, language=language)
         emit(
             emb.to_dict(),
@@ -77,9 +83,10 @@ def emb_update(
 
 
 @emb_app.command("list")
-def emb_list(as_json: JsonFlag = False) -> None:
+def emb_list(as_json: JsonFlag = False, lang: LangOption = None) -> None:
     """List EMBs."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         embs = rt.engine.list_embs()
         emit(
             [e.to_dict() for e in embs],
@@ -97,9 +104,11 @@ def request_new(
     actor: AsOption = "coordinator",
     comment: Annotated[str | None, typer.Option(help="Recorded in history.")] = None,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Open a request at its programme's initial state."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         view = rt.engine.create(
             programme,
             emb_code=emb,
@@ -108,7 +117,7 @@ def request_new(
             data=parse_json_option(data),
             comment=comment,
         )
-        emit(view.to_dict(), as_json, _line(view))
+        emit(view.to_dict(lang), as_json, _line(view, lang))
 
 
 @request_app.command("show")
@@ -116,18 +125,21 @@ def request_show(
     request_id: Annotated[int, typer.Argument(metavar="ID")],
     actor: AsOption = "coordinator",
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """A request, and what can be done with it now (with the reasons what cannot)."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         view, available = rt.engine.show(request_id, Actor.parse(actor))
-        payload = view.to_dict() | {"available": [a.to_dict() for a in available]}
+        payload = view.to_dict(lang) | {"available": [a.to_dict(lang) for a in available]}
 
         def text() -> str:
-            lines = [_line(view)]
+            lines = [_line(view, lang)]
             for a in available:
                 mark = "ok" if a.allowed else "blocked"
-                lines.append(f"  {a.trigger} ({mark})")
-                lines.extend(f"    - {r}" for r in a.reasons)
+                label = a.to_dict(lang)["label"]
+                lines.append(f"  {label} ({a.trigger}, {mark})")
+                lines.extend(f"    - {r}" for r in a.messages(lang))
             return "\n".join(lines)
 
         emit(payload, as_json, text)
@@ -147,9 +159,11 @@ def request_advance(
     ] = None,
     comment: Annotated[str | None, typer.Option(help="Recorded in history.")] = None,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Fire TRIGGER on a request: one transaction, recorded in its history."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         view = rt.engine.advance(
             request_id,
             trigger,
@@ -158,7 +172,7 @@ def request_advance(
             expected_version=expect_version,
             comment=comment,
         )
-        emit(view.to_dict(), as_json, _line(view))
+        emit(view.to_dict(lang), as_json, _line(view, lang))
 
 
 @request_app.command("update")
@@ -169,9 +183,11 @@ def request_update(
     expect_version: ExpectVersion = None,
     comment: Annotated[str | None, typer.Option(help="Recorded in history.")] = None,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Change a request's data without moving it (e.g. postpone the event)."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         view = rt.engine.update(
             request_id,
             Actor.parse(actor),
@@ -179,15 +195,18 @@ def request_update(
             expected_version=expect_version,
             comment=comment,
         )
-        emit(view.to_dict(), as_json, _line(view))
+        emit(view.to_dict(lang), as_json, _line(view, lang))
 
 
 @request_app.command("timeline")
 def request_timeline(
-    request_id: Annotated[int, typer.Argument(metavar="ID")], as_json: JsonFlag = False
+    request_id: Annotated[int, typer.Argument(metavar="ID")],
+    as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Every future reminder, escalation and automatic transition, in local business time."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         entries = rt.engine.timeline(request_id)
         emit(
             [e.to_dict() for e in entries],
@@ -202,10 +221,13 @@ def request_timeline(
 
 @request_app.command("history")
 def request_history(
-    request_id: Annotated[int, typer.Argument(metavar="ID")], as_json: JsonFlag = False
+    request_id: Annotated[int, typer.Argument(metavar="ID")],
+    as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Every change of a request: who, when, from, to, what changed."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         entries = rt.engine.history(request_id)
         emit(
             [e.to_dict() for e in entries],
@@ -224,10 +246,12 @@ def request_revoke_links(
     actor: AsOption = "coordinator",
     expect_version: ExpectVersion = None,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Stop every report and status link of a request at once, and print the new links to
     send to the people who still need them."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         revoked = revoke_links(
             rt.engine, request_id, Actor.parse(actor), expected_version=expect_version
         )
@@ -260,8 +284,14 @@ def request_list(
     programme: Annotated[str | None, typer.Option(help="Only this programme.")] = None,
     emb: Annotated[str | None, typer.Option(help="Only this EMB's requests.")] = None,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """List requests."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         views = rt.engine.list_requests(state=state, programme=programme, emb_code=emb)
-        emit([v.to_dict() for v in views], as_json, lambda: "\n".join(_line(v) for v in views))
+        emit(
+            [v.to_dict(lang) for v in views],
+            as_json,
+            lambda: "\n".join(_line(v, lang) for v in views),
+        )

@@ -11,10 +11,18 @@ from typing import Annotated
 import typer
 
 from cli.context import runtime
-from cli.output import domain_errors, emit
+from cli.output import LangOption, chosen_language, domain_errors, emit
 from engine.bootstrap import Runtime
+from i18n import Text
 from results.charts import write_charts
-from results.export import csv_text, requests_table, results_tables, write_csv, write_xlsx
+from results.export import (
+    Labels,
+    csv_text,
+    requests_table,
+    results_tables,
+    write_csv,
+    write_xlsx,
+)
 from results.history_format import read_history
 from results.importer import ImportResult, brochure_path, import_history
 from results.report import ResultsReport, build_report, render_text
@@ -146,14 +154,20 @@ def report_results(
             file_okay=False,
         ),
     ] = None,
+    lang: LangOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Workshops by year × continent, countries reached, courses, seminars, themes, requests
-    this year, and every discrepancy between a source's stated figures and its entries."""
+    this year, and every discrepancy between a source's stated figures and its entries.
+
+    `--format csv` prints one table with its headers and labels in `--lang` (no byte-order
+    mark on standard output: `cicie export results` writes a file Excel opens as is); the
+    JSON is the same in every language."""
     _check_years(year_from, year_to)
     _check_table(table)
     as_json = as_json or fmt is ReportFormat.json
-    with domain_errors(as_json), runtime() as rt:
+    language = chosen_language(lang)
+    with domain_errors(as_json, language), runtime() as rt:
         report = _report(rt, year_from, year_to)
         written = write_charts(report, chart_dir) if chart_dir is not None else []
         for path in written:
@@ -164,7 +178,7 @@ def report_results(
                 payload = payload | {"charts": [str(p) for p in written]}
             emit(payload, True)
         elif fmt is ReportFormat.csv:
-            sys.stdout.write(csv_text(results_tables(report)[table]))
+            sys.stdout.write(csv_text(results_tables(report, Labels.of(rt, language))[table]))
         else:
             typer.echo(render_text(report))
 
@@ -191,13 +205,17 @@ def export_requests(
     emb: Annotated[str | None, typer.Option(help="Only this EMB's requests.")] = None,
     year_from: FromYear = None,
     year_to: ToYear = None,
+    lang: LangOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Requests (with their EMB and country) as CSV or XLSX; `year` is the event's year, or
-    the year the request was received."""
+    """Requests (with their EMB and country) as CSV or XLSX, headers and labels in `--lang`,
+    times in the site's time zone; `year` is the event's year, or the year the request was
+    received."""
     _check_years(year_from, year_to)
     kind = _format_of(fmt, output)
-    with domain_errors(as_json), runtime() as rt:
+    language = chosen_language(lang)
+    with domain_errors(as_json, language), runtime() as rt:
+        labels = Labels.of(rt, language)
         table = requests_table(
             rt.db,
             programme=programme,
@@ -205,6 +223,7 @@ def export_requests(
             emb=emb,
             year_from=year_from,
             year_to=year_to,
+            labels=labels,
         )
         if kind is FileFormat.csv:
             write_csv(output, table)
@@ -213,7 +232,9 @@ def export_requests(
         emit(
             {"output": str(output), "format": kind.value, "rows": len(table.rows)},
             as_json,
-            f"{len(table.rows)} request(s) written to {output}",
+            lambda: Text(
+                "%(count)s request(s) written to %(file)s", count=len(table.rows), file=str(output)
+            ).say(labels.language),
         )
 
 
@@ -226,15 +247,19 @@ def export_results(
     table: Annotated[
         str, typer.Option("--table", help=f"CSV holds one table: {', '.join(TABLES)}.")
     ] = "workshops",
+    lang: LangOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The results tables: one of them as CSV, or all of them as an XLSX workbook."""
+    """The results tables: one of them as CSV, or all of them as an XLSX workbook, headers,
+    sheet names and labels in `--lang`."""
     _check_years(year_from, year_to)
     _check_table(table)
     kind = _format_of(fmt, output)
-    with domain_errors(as_json), runtime() as rt:
+    language = chosen_language(lang)
+    with domain_errors(as_json, language), runtime() as rt:
         report = _report(rt, year_from, year_to)
-        tables = results_tables(report)
+        labels = Labels.of(rt, language)
+        tables = results_tables(report, labels)
         if kind is FileFormat.csv:
             write_csv(output, tables[table])
             written = {table: len(tables[table].rows)}
@@ -244,5 +269,9 @@ def export_results(
         emit(
             {"output": str(output), "format": kind.value, "tables": written},
             as_json,
-            f"{', '.join(written)} written to {output}",
+            lambda: Text(
+                "%(tables)s written to %(file)s",
+                tables=[tables[name].sheet for name in written],
+                file=str(output),
+            ).say(labels.language),
         )

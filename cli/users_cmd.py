@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from cli.context import runtime
-from cli.output import domain_errors, emit
+from cli.output import LangOption, chosen_language, domain_errors, emit
 from engine.account_views import MAX_TOKEN_DAYS, TOKEN_DAYS, AccountView
 from engine.accounts import Accounts
 from engine.bootstrap import Runtime
@@ -49,18 +49,21 @@ def user_add(
     role: Annotated[str, typer.Option(help="admin, coordinator or viewer.")],
     password_stdin: PasswordStdin = False,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Create a user (the password is read from stdin, never from the command line)."""
     password = _read_password(password_stdin)
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         user = _accounts(rt).add_user(username, role, password)
         emit(user.to_dict(), as_json, f"user {user.username} ({user.role}) added")
 
 
 @user_app.command("list")
-def user_list(as_json: JsonFlag = False) -> None:
+def user_list(as_json: JsonFlag = False, lang: LangOption = None) -> None:
     """Every user: role, active or disabled, created, last sign-in."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         accounts = _accounts(rt).list_accounts()
         emit(
             [a.to_dict() for a in accounts],
@@ -74,17 +77,20 @@ def user_set_role(
     username: Username,
     role: Annotated[str, typer.Argument(help="admin, coordinator or viewer.")],
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Change a user's role (refused for the last active admin)."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         account = _accounts(rt).set_role(username, role)
         emit(account.to_dict(), as_json, f"user {account.username} is now {account.role}")
 
 
 @user_app.command("disable")
-def user_disable(username: Username, as_json: JsonFlag = False) -> None:
+def user_disable(username: Username, as_json: JsonFlag = False, lang: LangOption = None) -> None:
     """Stop a user signing in; their sessions end and their API tokens are revoked now."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         account = _accounts(rt).disable(username)
         emit(
             account.to_dict(),
@@ -94,20 +100,25 @@ def user_disable(username: Username, as_json: JsonFlag = False) -> None:
 
 
 @user_app.command("enable")
-def user_enable(username: Username, as_json: JsonFlag = False) -> None:
+def user_enable(username: Username, as_json: JsonFlag = False, lang: LangOption = None) -> None:
     """Let a disabled user sign in again (their old tokens stay revoked)."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         account = _accounts(rt).enable(username)
         emit(account.to_dict(), as_json, f"user {account.username} enabled")
 
 
 @user_app.command("passwd")
 def user_passwd(
-    username: Username, password_stdin: PasswordStdin = False, as_json: JsonFlag = False
+    username: Username,
+    password_stdin: PasswordStdin = False,
+    as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Set a user's password (read from stdin); every session of theirs ends."""
     password = _read_password(password_stdin)
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         ended = _accounts(rt).set_password(username, password)
         emit(
             {"username": username, "sessions_ended": ended},
@@ -130,17 +141,20 @@ def user_token(
         ),
     ] = TOKEN_DAYS,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Issue an API bearer token (shown once; only its hash is stored)."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         issued = _accounts(rt).new_token(username, label, expires_days=expires_days)
         emit(issued.to_dict(), as_json, issued.token)
 
 
 @user_app.command("tokens")
-def user_tokens(username: Username, as_json: JsonFlag = False) -> None:
+def user_tokens(username: Username, as_json: JsonFlag = False, lang: LangOption = None) -> None:
     """A user's API tokens that still work (never the tokens themselves)."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         tokens = _accounts(rt).tokens(username)
         emit(
             [t.to_dict() for t in tokens],
@@ -160,8 +174,10 @@ def user_tokens(username: Username, as_json: JsonFlag = False) -> None:
 def user_revoke_token(
     token_id: Annotated[int, typer.Argument(metavar="ID", help="As `cicie user tokens` lists.")],
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Revoke an API token at once."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         _accounts(rt).revoke_token_id(token_id)
         emit({"id": token_id, "revoked": True}, as_json, f"token {token_id} revoked")

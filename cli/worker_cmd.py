@@ -17,7 +17,7 @@ import typer
 from cli.background import Worker, build_dispatcher, worker_name
 from cli.context import runtime
 from cli.logs import configure_logging
-from cli.output import domain_errors, emit
+from cli.output import LangOption, chosen_language, domain_errors, emit
 from engine.bootstrap import Runtime
 from engine.clock import ManualClock, system_clock
 from engine.errors import InvalidData
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def _runtime(now: str | None) -> Iterator[Runtime]:
+def _runtime(now: str | None, lang: str | None = None) -> Iterator[Runtime]:
     clock = system_clock
     if now is not None:
         try:
@@ -43,7 +43,7 @@ def _runtime(now: str | None) -> Iterator[Runtime]:
                 "--now needs a UTC offset", [{"field": "now", "message": "add e.g. -06:00"}]
             )
         clock = ManualClock(moment)
-    with runtime(clock) as rt:
+    with runtime(clock, language=lang) as rt:
         configure_logging(rt.settings)
         yield rt
 
@@ -56,9 +56,11 @@ def worker(
         str | None, typer.Option("--now", help="Act as if it were this ISO-8601 moment.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print what was done as JSON.")] = False,
+    lang: LangOption = None,
 ) -> None:
     """Fire due reminders, escalations and deadlines, and deliver the outbox."""
-    with domain_errors(as_json), _runtime(now) as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), _runtime(now, lang) as rt:
         if once:
             timers = TimerSweep(rt.engine, worker=worker_name("once")).run_once()
             mail = asyncio.run(_dispatch_once(rt))

@@ -9,13 +9,15 @@ from typing import Annotated
 import typer
 
 from cli.context import runtime
-from cli.output import EXIT_REFUSED, domain_errors, emit
+from cli.output import EXIT_REFUSED, LangOption, chosen_language, domain_errors, emit
 from config.yaml_reader import ReadRefused, parse, read_text
 from engine.actor import Actor
 from engine.diagram import mermaid
 from engine.diff import diff_versions
 from engine.errors import DefinitionProblem, InvalidData, InvalidDefinition, NotFound
 from engine.migrate import Migration, MigrationPlan, MigrationReport
+from i18n import say
+from workflows.errors import said
 from workflows.loader import WORKFLOW_DIR, load_file, workflow_files
 from workflows.schema import schema_text
 
@@ -26,9 +28,10 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document 
 
 
 @workflows_app.command("list")
-def workflows_list(as_json: JsonFlag = False) -> None:
+def workflows_list(as_json: JsonFlag = False, lang: LangOption = None) -> None:
     """Every workflow with its current version, states and triggers."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         out = []
         for name in rt.registry.names():
             wf = rt.registry.current(name)
@@ -37,7 +40,7 @@ def workflows_list(as_json: JsonFlag = False) -> None:
                 {
                     "name": name,
                     "version": wf.version,
-                    "title": d.title.get("en"),
+                    "title": d.title.get(lang),
                     "initial": d.initial,
                     "states": list(d.states),
                     "final_states": d.final_states(),
@@ -114,10 +117,11 @@ def workflows_diagram(
     request_id: Annotated[
         int | None, typer.Option("--request", help="Highlight this request's current state.")
     ] = None,
-    language: Annotated[str, typer.Option("--lang", help="Label language: es, en, fr.")] = "en",
+    lang: LangOption = None,
 ) -> None:
-    """Mermaid stateDiagram-v2 text of a workflow."""
-    with domain_errors(False), runtime() as rt:
+    """Mermaid stateDiagram-v2 text of a workflow (its labels in --lang)."""
+    lang = chosen_language(lang)
+    with domain_errors(False, lang), runtime(language=lang) as rt:
         definition = rt.registry.current(name).definition
         current = None
         if request_id is not None:
@@ -126,15 +130,18 @@ def workflows_diagram(
                 raise NotFound(f"request {request_id} is a {view.programme}, not a {name}")
             definition = rt.engine.definition_of(view).definition
             current = view.state
-        typer.echo(mermaid(definition, current, language))
+        typer.echo(mermaid(definition, current, lang))
 
 
 @workflows_app.command("example")
 def workflows_example(
-    name: Annotated[str, typer.Argument(help="Workflow name.")], as_json: JsonFlag = False
+    name: Annotated[str, typer.Argument(help="Workflow name.")],
+    as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """A realistic, valid path from intake to closed: [{trigger, data, as}]."""
-    with domain_errors(as_json):
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang):
         path = WORKFLOW_DIR / "examples" / f"{name}.yaml"
         if not path.is_file():
             raise NotFound(f"no example for workflow '{name}'")
@@ -175,6 +182,7 @@ def workflows_migrate(
         str, typer.Option("--as", help="Who migrates (recorded in history): admin or coordinator.")
     ] = "admin",
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Move the live requests of a workflow to another version, each in its own transaction.
 
@@ -182,37 +190,38 @@ def workflows_migrate(
     name), a history row (trigger `migrate`) and re-planned timers; data the new version finds
     invalid is reported, not changed. A request that cannot move is reported and left as it
     is (exit 1; the others still move). With --dry-run nothing is written."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         migration = Migration(rt.engine)
         if dry_run:
             report = migration.dry_run(name, to)
         else:
             report = migration.apply(name, to, Actor.parse(actor))
         emit(
-            report.to_dict(rt.engine.business_time.localize),
+            said(report.to_dict(rt.engine.business_time.localize), lang),
             as_json,
-            lambda: _migration_text(report),
+            lambda: _migration_text(report, lang),
         )
     if report.refused:
         raise typer.Exit(EXIT_REFUSED)
 
 
-def _migration_text(report: MigrationReport) -> str:
+def _migration_text(report: MigrationReport, lang: str) -> str:
     verb = "would move" if report.dry_run else "moved"
     lines = [f"{report.workflow} → v{report.to}{' (dry run)' if report.dry_run else ''}"]
     for plan in report.plans:
-        lines.extend(_plan_lines(plan))
+        lines.extend(_plan_lines(plan, lang))
     moved = len(report.plans) - len(report.refused)
     lines.append(f"{moved} {verb}, {len(report.refused)} cannot move")
     return "\n".join(lines)
 
 
-def _plan_lines(plan: MigrationPlan) -> list[str]:
+def _plan_lines(plan: MigrationPlan, lang: str) -> list[str]:
     head = f"#{plan.id} {plan.title} [{plan.state}, v{plan.from_version}]"
     if not plan.movable:
         return [f"{head} cannot move: {'; '.join(plan.reasons)}"]
     lines = [f"{head} → {plan.to_state}"]
-    lines.extend(f"    invalid {d['field']}: {d['message']}" for d in plan.invalid_data)
+    lines.extend(f"    invalid {d['field']}: {say(d['message'], lang)}" for d in plan.invalid_data)
     t = plan.timers
     lines.extend(f"    cancel timer {c.timer}#{c.occurrence}: {c.why}" for c in t.cancel)
     lines.extend(f"    arm timer {c.timer}#{c.occurrence} due {c.due_at:%Y-%m-%d}" for c in t.arm)
@@ -229,9 +238,11 @@ def workflows_diff(
     old: Annotated[int, typer.Argument(help="The earlier version.", metavar="V1")],
     new: Annotated[int, typer.Argument(help="The later version.", metavar="V2")],
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """States, transitions, guards, timers and fields added, removed or changed between two
     stored versions (and the later one's `migrations:` rules)."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         found = diff_versions(rt.db, rt.registry, name, old, new)
         emit(found.to_dict(), as_json, found.text)

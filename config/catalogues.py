@@ -2,31 +2,142 @@
 
 They are data (`config/catalogues/*.yaml`), read once into frozen objects, so a workflow file
 that names an unknown theme or payer is refused at load time.
+
+Every text a person reads there (and in the workflow files) is a `Label`: written in English,
+translated by the one catalogue per language (`i18n`, context "label").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
 
-from config.yaml_reader import ReadRefused, parse, read_text
+import i18n
+from config.yaml_reader import ReadRefused, line_of, parse, read_text
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogues"
 LANGUAGES = ("es", "en", "fr", "pt", "ar", "ru")
 
 
-@dataclass(frozen=True)
+LABEL_CONTEXT = "label"  # the msgctxt of every label in the catalogues
+
+
+@dataclass(frozen=True, init=False)
 class Label:
-    es: str
+    """What a person reads for a code: its English text — the catalogue's msgid, in the context
+    "label" — and the texts in other languages a file gives itself (`overrides`).
+
+    `Label("Logistics")`; `Label("Logistics", fr="Logistique")`, the file's French kept;
+    `Label(es=…, en=…, fr=…)` or `Label(es, en, fr)`, the three-language form of earlier files
+    (versions stored before the catalogues still hold it). `get(lang)`: the file's own text in
+    that language, else the catalogue's translation, else English."""
+
     en: str
-    fr: str
+    overrides: tuple[tuple[str, str], ...] = field(default=())
+
+    def __init__(self, *texts: str, **languages: str) -> None:
+        if len(texts) == 3:  # Label(es, en, fr)
+            languages = {"es": texts[0], "en": texts[1], "fr": texts[2], **languages}
+        elif len(texts) == 1:
+            languages = {"en": texts[0], **languages}
+        elif texts:
+            raise TypeError("Label(english, **overrides) or Label(es, en, fr)")
+        english = languages.pop("en", None)
+        if not isinstance(english, str) or not english:
+            raise TypeError("a label needs its English text")
+        unknown = sorted(set(languages) - set(i18n.LANGUAGES))
+        if unknown:
+            raise TypeError(f"unknown label language(s): {', '.join(unknown)}")
+        own = tuple((lang, languages[lang]) for lang in i18n.LANGUAGES if languages.get(lang))
+        object.__setattr__(self, "en", english)
+        object.__setattr__(self, "overrides", own)
+        object.__setattr__(self, "_said", {})  # lang → (the translations used, the text)
 
     def get(self, lang: str) -> str:
-        return getattr(self, lang, None) or self.en
+        if lang == "en":
+            return self.en
+        said: dict[str, tuple[Any, str]] = self.__dict__["_said"]
+        translations = i18n.translations(lang)
+        cached = said.get(lang)
+        if cached is not None and cached[0] is translations:
+            return cached[1]
+        text = dict(self.overrides).get(lang) or translations.pgettext(LABEL_CONTEXT, self.en)
+        text = text or self.en
+        said[lang] = (translations, text)
+        return text
+
+    def own(self, lang: str) -> str | None:
+        """The text the file itself gives in `lang`, if it gives one."""
+        return self.en if lang == "en" else dict(self.overrides).get(lang)
+
+    @property
+    def es(self) -> str:
+        return self.get("es")
+
+    @property
+    def fr(self) -> str:
+        return self.get("fr")
+
+    @property
+    def pt(self) -> str:
+        return self.get("pt")
+
+    @property
+    def ar(self) -> str:
+        return self.get("ar")
+
+    def __getstate__(self) -> dict[str, Any]:  # pickle and copy: not the cache
+        return {"en": self.en, "overrides": self.overrides}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        object.__setattr__(self, "en", state["en"])
+        object.__setattr__(self, "overrides", tuple(state["overrides"]))
+        object.__setattr__(self, "_said", {})
+
+
+LABEL_SHAPE = "a label is its English text, or a mapping {en: …, es: …, fr: …, pt: …, ar: …}"
+
+
+def label_problem(node: Any) -> str | None:
+    """Why `node` (a YAML value) is no label, or None: English text (a number is taken as its
+    text), or a mapping whose `en` is the English text and whose other languages, each
+    optional, are the file's own texts."""
+    if isinstance(node, dict):
+        unknown = [str(k) for k in node if k not in i18n.LANGUAGES]
+        if unknown:
+            return (
+                f"unknown language(s) in a label: {', '.join(unknown)} "
+                f"(a label may give {', '.join(i18n.LANGUAGES)})"
+            )
+        if not label_text(node.get("en")):
+            return "label without its English text: give 'en' (the other languages are optional)"
+        empty = [lang for lang in node if not label_text(node[lang])]
+        if empty:
+            return f"label language(s) without text: {', '.join(empty)}"
+        return None
+    if node is None:
+        return "missing label (give its English text)"
+    if isinstance(node, str) and not node.strip():
+        return "a label's English text cannot be blank"
+    return None if label_text(node) else LABEL_SHAPE
+
+
+def label_text(value: Any) -> str:
+    """A label's words: text or a number as written; a list or mapping is no label."""
+    if isinstance(value, dict | list) or value is None:
+        return ""
+    return str(value) if str(value).strip() else ""
+
+
+def label_from(node: Any) -> Label:
+    """The label of a YAML value `label_problem` accepts."""
+    if isinstance(node, dict):
+        return Label(**{str(lang): label_text(text) for lang, text in node.items()})
+    return Label(label_text(node))
 
 
 @dataclass(frozen=True)
@@ -104,12 +215,35 @@ class Catalogues:
         return [p for p in self.partners.values() if p.kind == "founder"]
 
 
-def _label(raw: dict[str, str]) -> Label:
-    return Label(es=raw["es"], en=raw["en"], fr=raw["fr"])
-
-
 class InvalidCatalogue(ValueError):
     """A catalogue file that cannot be read; the message lists `path:line: problem`s."""
+
+
+class _Labels:
+    """Reads the labels of one catalogue file, collecting every problem with its line."""
+
+    def __init__(self, path: Path, root: Any) -> None:
+        self.path, self.root = path, root
+        self.problems: list[str] = []
+
+    def __call__(self, *where: Any) -> Label:
+        node: Any = self.root
+        for step in where:
+            if isinstance(node, dict):
+                node = node.get(step)
+            elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+                node = node[step]
+            else:
+                node = None
+        problem = label_problem(node)
+        if problem is None:
+            return label_from(node)
+        self.problems.append(f"{self.path}:{line_of(self.root, where)}: {problem}")
+        return Label("?")
+
+    def check(self) -> None:
+        if self.problems:
+            raise InvalidCatalogue("\n".join(self.problems))
 
 
 def _read(directory: Path, name: str) -> Any:
@@ -135,14 +269,20 @@ def _countries() -> frozenset[str]:
 @cache
 def load_catalogues(directory: Path = CATALOGUE_DIR) -> Catalogues:
     themes_raw = _read(directory, "themes.yaml")
-    aspects = {a["id"]: Aspect(a["id"], _label(a["label"])) for a in themes_raw["aspects"]}
+    label = _Labels(directory / "themes.yaml", themes_raw)
+    aspects = {
+        a["id"]: Aspect(a["id"], label("aspects", i, "label"))
+        for i, a in enumerate(themes_raw["aspects"])
+    }
     blocks = {
-        b["id"]: Block(b["id"], _label(b["label"]), _label(b["goal"])) for b in themes_raw["blocks"]
+        b["id"]: Block(b["id"], label("blocks", i, "label"), label("blocks", i, "goal"))
+        for i, b in enumerate(themes_raw["blocks"])
     }
     themes = {
-        t["id"]: Theme(t["id"], t["block"], t["aspect"], _label(t["label"]))
-        for t in themes_raw["themes"]
+        t["id"]: Theme(t["id"], t["block"], t["aspect"], label("themes", i, "label"))
+        for i, t in enumerate(themes_raw["themes"])
     }
+    label.check()
     partners = {
         p["code"]: Partner(
             p["code"], p["name"], p["kind"], p.get("country"), p["language"], p.get("email")
@@ -150,11 +290,15 @@ def load_catalogues(directory: Path = CATALOGUE_DIR) -> Catalogues:
         for p in _read(directory, "partners.yaml")["partners"]
     }
     fin = _read(directory, "financing.yaml")
+    label = _Labels(directory / "financing.yaml", fin)
     financing = FinancingRules(
-        payers={k: _label(v) for k, v in fin["payers"].items()},
+        payers={k: label("payers", k) for k in fin["payers"]},
         categories={
-            c["id"]: CostCategory(c["id"], _label(c["label"]), tuple(c["allowed_payers"]))
-            for c in fin["categories"]
+            c["id"]: CostCategory(
+                c["id"], label("categories", i, "label"), tuple(c["allowed_payers"])
+            )
+            for i, c in enumerate(fin["categories"])
         },
     )
+    label.check()
     return Catalogues(aspects, blocks, themes, partners, financing, _countries())

@@ -28,7 +28,10 @@ class Settings(BaseSettings):
     base_url: str | None = None
     timezone: str = "America/Mexico_City"
     reminder_hour: int = Field(default=9, ge=0, le=23)
-    language: str = "es"
+    language: str = "es"  # the site's language, before a person's own choice is known
+    # the language of the `cicie` command's labels and messages (`--lang` overrides it);
+    # unset: `language`
+    lang: Literal["es", "en", "fr"] | None = None
     secret_key: SecretStr | None = None
     # addresses (or networks) of reverse proxies whose X-Forwarded-For is believed; none by
     # default, so a client cannot choose the address the sign-in throttle counts

@@ -35,7 +35,7 @@ class UserView:
     id: int
     username: str
     role: str
-    language: str
+    language: str | None  # the interface language they chose; None: not chosen yet
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,7 +53,7 @@ class AccountView:
     id: int
     username: str
     role: str
-    language: str
+    language: str | None
     active: bool
     created_at: datetime
     last_login: datetime | None
@@ -106,12 +106,18 @@ class IssuedToken:
 
 
 def user_view(row: UserRow) -> UserView:
-    return UserView(row.id, row.username, row.role, row.language)
+    return UserView(row.id, row.username, row.role, row.language or None)
 
 
 def account_view(row: UserRow) -> AccountView:
     return AccountView(
-        row.id, row.username, row.role, row.language, row.active, row.created_at, row.last_login
+        row.id,
+        row.username,
+        row.role,
+        row.language or None,  # stored as "" while not chosen
+        row.active,
+        row.created_at,
+        row.last_login,
     )
 
 

@@ -58,14 +58,16 @@ class Accounts:
 
     # ------------------------------------------------------------ users
     def add_user(
-        self, username: str, role: str, password: str, *, language: str = "es"
+        self, username: str, role: str, password: str, *, language: str | None = None
     ) -> UserView:
+        """A new user; without `language` they have not chosen one, and the pages follow
+        their browser until they do (`set_language`)."""
         errors = []
         if not isinstance(username, str) or not USERNAME_PATTERN.fullmatch(username):
             errors.append({"field": "username", "message": "1–80 letters, digits, . _ or -"})
         errors += role_problems(role)
         errors += password_problems(password)
-        if language not in LANGUAGES:
+        if language is not None and language not in LANGUAGES:
             errors.append({"field": "language", "message": f"one of {', '.join(LANGUAGES)}"})
         if errors:
             raise InvalidData("the user's data is not valid", errors)
@@ -83,7 +85,7 @@ class Accounts:
                     username=username,
                     role=role,
                     password_hash=password_hash,
-                    language=language,
+                    language=language or "",
                     now=self.clock(),
                 )
         except sa.exc.IntegrityError as exc:  # a concurrent add won the unique index
@@ -111,15 +113,16 @@ class Accounts:
             row = users.by_id(conn, user_id)
         return user_view(row) if row and row.active else None
 
-    def set_language(self, user_id: int, language: str) -> None:
-        """The user's interface and mail language preference."""
-        if language not in LANGUAGES:
+    def set_language(self, user_id: int, language: str | None) -> None:
+        """The interface language the user chose, kept until they choose again; None forgets
+        the choice (the pages follow the browser again)."""
+        if language is not None and language not in LANGUAGES:
             raise InvalidData(
                 f"unknown language '{language}'",
                 [{"field": "language", "message": f"one of {', '.join(LANGUAGES)}"}],
             )
         with self.db.transaction() as conn:
-            users.set_language(conn, user_id, language)
+            users.set_language(conn, user_id, language or "")
 
     def list_users(self) -> list[UserView]:
         with self.db.read() as conn:

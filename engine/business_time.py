@@ -1,47 +1,38 @@
 """Business dates: calendar (or working) days in the configured zone, at a configured hour,
 stored as UTC. Mexico City has no daylight saving time since 2022-10-30, but dates before that
 did (and other zones still do), so days are counted on the local calendar, never as 24 h
-multiples."""
+multiples. Working days follow `engine.calendars`: Mexico's public holidays, INE's closure days
+and, for a reminder addressed to an EMB, that EMB's country's holidays too."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-
-def _nth_monday(year: int, month: int, n: int) -> date:
-    first = date(year, month, 1)
-    offset = (7 - first.weekday()) % 7  # days to the first Monday
-    return first + timedelta(days=offset + 7 * (n - 1))
-
-
-@cache
-def mexican_holidays(year: int) -> frozenset[date]:
-    """Mandatory rest days (Ley Federal del Trabajo, art. 74)."""
-    days = {
-        date(year, 1, 1),
-        _nth_monday(year, 2, 1),  # Constitution Day
-        _nth_monday(year, 3, 3),  # Benito Juárez
-        date(year, 5, 1),
-        date(year, 9, 16),
-        _nth_monday(year, 11, 3),  # Revolution Day
-        date(year, 12, 25),
-    }
-    if (year - 2024) % 6 == 0:  # transfer of the federal executive power
-        days.add(date(year, 10, 1))
-    return frozenset(days)
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in mexican_holidays(day.year)
+from engine.calendars import CLOSURES_FILE, Calendar, country_calendar, home_calendar
 
 
 @dataclass(frozen=True)
 class BusinessTime:
     timezone: str = "America/Mexico_City"
     hour: int = 9  # reminders go out at this local hour
+    closures_file: Path = CLOSURES_FILE  # INE's closure days (config/catalogues/)
+
+    def __post_init__(self) -> None:
+        home_calendar(self.closures_file)  # a broken closures file stops the start-up here
+
+    @property
+    def calendar(self) -> Calendar:
+        """Mexico's public holidays and INE's closure days."""
+        return home_calendar(self.closures_file)
+
+    def is_working_day(self, day: date, country: str | None = None) -> bool:
+        """A working day at INE and, when `country` is given, in that country too."""
+        if not self.calendar.is_working_day(day):
+            return False
+        return country is None or country_calendar(country).is_working_day(day)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -57,15 +48,27 @@ class BusinessTime:
     def localize(self, moment: datetime) -> datetime:
         return moment.astimezone(self.zone)
 
-    @staticmethod
-    def add_days(day: date, days: int, *, working: bool = False) -> date:
-        """Calendar days, or working days (weekends and Mexican holidays skipped)."""
+    def add_days(
+        self, day: date, days: int, *, working: bool = False, country: str | None = None
+    ) -> date:
+        """`days` calendar days after `day` (before it when negative), or `days` working days.
+
+        A working day is one INE works: not a weekend, not a Mexican public holiday (the
+        `holidays` package), not one of INE's closure days (`config/catalogues/ine_closures.yaml`).
+        With `country` (an EMB's ISO alpha-2 code, for a reminder addressed to that EMB), a day
+        counts only when it is also a working day there: its weekend and public holidays are
+        skipped too, so the date reached is a working day in Mexico and in that country. A
+        country the `holidays` package does not know adds its weekend only
+        (`engine.calendars.country_calendar(code).supported` tells). Zero days is `day` itself,
+        working or not: the date a timer hangs on is kept as it is."""
         if not working:
             return day + timedelta(days=days)
-        step = 1 if days >= 0 else -1
+        step = timedelta(days=1 if days >= 0 else -1)
         remaining = abs(days)
+        home = self.calendar
+        there = country_calendar(country) if country else None
         while remaining:
-            day += timedelta(days=step)
-            if is_working_day(day):
+            day += step
+            if home.is_working_day(day) and (there is None or there.is_working_day(day)):
                 remaining -= 1
         return day

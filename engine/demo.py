@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from config.yaml_reader import ReadRefused, parse, read_text
 from engine.account_views import DEMO_USERS
 from engine.accounts import Accounts
 from engine.actor import Actor
@@ -23,16 +22,27 @@ SIDE_STEPS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+def read_yaml(path: Path) -> Any:
+    """A bundled YAML file through the shared reader: YAML 1.2 scalars (an EMB in Norway,
+    `country: NO`, stays "NO", not false), every problem with the file and line."""
+    try:
+        value, problems = parse(read_text(path))
+    except ReadRefused as exc:
+        problems = exc.problems
+    if problems:
+        raise ValueError("\n".join(f"{path}:{p.line}: {p.message}" for p in problems))
+    return value
+
+
 def example_steps(programme: str) -> list[dict[str, Any]]:
-    text = (WORKFLOW_DIR / "examples" / f"{programme}.yaml").read_text(encoding="utf-8")
-    return list(yaml.safe_load(text)["steps"])
+    return list(read_yaml(WORKFLOW_DIR / "examples" / f"{programme}.yaml")["steps"])
 
 
 def load_demo(engine: Engine, path: Path = DEMO_FILE) -> int:
     """Create the demo EMBs and requests when there are no requests yet; returns how many."""
     if engine.list_requests(limit=1):
         return 0
-    demo = yaml.safe_load(path.read_text(encoding="utf-8"))
+    demo = read_yaml(path)
     known = {e.code for e in engine.list_embs()}
     for emb in demo["embs"]:
         if emb["code"] not in known:

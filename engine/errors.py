@@ -11,6 +11,9 @@ the rest of the code imports errors from.
 
 from __future__ import annotations
 
+from typing import Any
+
+from i18n import SOURCE_LANGUAGE, say
 from workflows.errors import CicieError, DefinitionProblem, InvalidDefinition
 
 __all__ = [
@@ -36,9 +39,28 @@ class NotAllowed(CicieError):
 
 
 class GuardFailed(CicieError):
-    """One or more brochure rules do not hold; details list each guard and its reason."""
+    """One or more brochure rules do not hold. `failures` are the refusals as data ({"code":
+    the guard's name or "required_fields", "message": an `i18n.Text`, "field" for a required
+    field}); in the JSON form, `details` lists them with each message said in the reader's
+    language."""
 
     code = "guard_failed"
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        return [d for d in self.details if isinstance(d, dict)]
+
+    def to_dict(self, language: str = SOURCE_LANGUAGE) -> dict[str, Any]:
+        details = []
+        for f in self.failures:
+            detail = {
+                "code": f.get("code") or f.get("guard"),
+                "message": say(f.get("message", f.get("reason", "")), language),
+            }
+            if f.get("field"):
+                detail["field"] = f["field"]
+            details.append(detail)
+        return {"code": self.code, "message": self.say(language), "details": details}
 
 
 class VersionConflict(CicieError):

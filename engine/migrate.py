@@ -28,6 +28,7 @@ from engine.actor import Actor
 from engine.compiler import CompiledWorkflow
 from engine.errors import NotAllowed
 from engine.service import Engine, last_moves_out
+from engine.timers import emb_country
 from storage import hot_path, requests, timers, workflow_versions
 from storage.requests import HistoryRow, RequestRow
 from workflows.definition import TimerDef, WorkflowDefinition
@@ -277,6 +278,7 @@ class Migration:
         cancelled, rows whose due moment changed are moved, missing occurrences armed."""
         planner = self.engine.timers
         entered = entered_at(history, row.state, row.created_at)
+        country = emb_country(conn, row.emb_code)  # for working-days reminders to the EMB
         live: dict[str, TimerDef] = {t.id: t for t in d.timers if to_state in t.states}
         cancel: list[TimerChange] = []
         move: list[TimerChange] = []
@@ -290,7 +292,7 @@ class Migration:
                 continue
             when = None
             if r.occurrence < timer.repeat_times:
-                when = planner.due(timer, r.occurrence, row.data, entered)
+                when = planner.due(timer, r.occurrence, row.data, entered, country)
             if r.occurrence >= timer.repeat_times:
                 why = f"'{r.name}' now repeats {timer.repeat_times} time(s)"
             elif when is None:
@@ -308,7 +310,7 @@ class Migration:
         arm = [
             TimerChange(timer.id, n, when, kind=timer.kind)
             for timer in live.values()
-            for n, when in planner.occurrences(timer, row.data, entered)
+            for n, when in planner.occurrences(timer, row.data, entered, country)
             if (timer.id, n) not in done
         ]
         return TimerPlan(tuple(cancel), tuple(arm), tuple(move))

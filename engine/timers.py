@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from engine.business_time import BusinessTime
 from engine.events import DomainEvent, RequestAdvanced, RequestCreated, RequestUpdated
-from storage import timers
+from storage import embs, timers
 from storage.timers import TimerRow
 from workflows.definition import TimerDef, WorkflowDefinition
 
@@ -28,6 +28,18 @@ class PlannedTimer:
     occurrence: int
     due_at: datetime
     status: str  # armed | projected
+
+
+def emb_country(conn: sa.Connection, emb_code: str | None) -> str | None:
+    """The country of the request's EMB (ISO alpha-2), for timers addressed to it."""
+    row = embs.by_code(conn, emb_code) if emb_code else None
+    return row.country if row is not None else None
+
+
+def addressed_to_emb(timer: TimerDef) -> bool:
+    """A working-days timer whose messages go to the EMB's contacts counts on the EMB's
+    calendar as well as Mexico's."""
+    return timer.working_days and any("emb_contacts" in n.to for n in timer.notify)
 
 
 def parse_date(value: Any) -> date | None:
@@ -46,9 +58,16 @@ class TimerPlanner:
 
     # ------------------------------------------------------------------ due moments
     def due(
-        self, timer: TimerDef, occurrence: int, data: dict[str, Any], entered_at: datetime
+        self,
+        timer: TimerDef,
+        occurrence: int,
+        data: dict[str, Any],
+        entered_at: datetime,
+        country: str | None = None,
     ) -> datetime | None:
-        """When this occurrence is due, or None when its date field is not set."""
+        """When this occurrence is due, or None when its date field is not set. `country`: the
+        EMB's, used when the timer counts working days and writes to the EMB's contacts (the
+        due day is then a working day in Mexico and in that country)."""
         extra = occurrence * timer.repeat_every
         if timer.anchor_field is None:
             if timer.days == 0 and extra == 0:
@@ -59,15 +78,20 @@ class TimerPlanner:
             if anchor is None:
                 return None
             start = anchor
-        day = self.time.add_days(start, timer.days, working=timer.working_days)
+        there = country if addressed_to_emb(timer) else None
+        day = self.time.add_days(start, timer.days, working=timer.working_days, country=there)
         return self.time.at_hour(day + timedelta(days=extra))
 
     def occurrences(
-        self, timer: TimerDef, data: dict[str, Any], entered_at: datetime
+        self,
+        timer: TimerDef,
+        data: dict[str, Any],
+        entered_at: datetime,
+        country: str | None = None,
     ) -> list[tuple[int, datetime]]:
         out = []
         for n in range(timer.repeat_times):
-            when = self.due(timer, n, data, entered_at)
+            when = self.due(timer, n, data, entered_at, country)
             if when is not None:
                 out.append((n, when))
         return out
@@ -101,17 +125,18 @@ class TimerPlanner:
         for timer in definition.timers:
             if request.state not in timer.states or previous in timer.states:
                 continue
-            rows.extend(self._rows(timer, request.id, request.state, request.data, event))
+            rows.extend(self._rows(conn, timer, event))
         timers.arm(conn, rows)
 
+    def _country(self, conn: sa.Connection, timer: TimerDef, emb_code: str | None) -> str | None:
+        return emb_country(conn, emb_code) if addressed_to_emb(timer) else None
+
     def _rows(
-        self,
-        timer: TimerDef,
-        request_id: int,
-        state: str,
-        data: dict[str, Any],
-        event: DomainEvent,
+        self, conn: sa.Connection, timer: TimerDef, event: DomainEvent
     ) -> list[dict[str, Any]]:
+        request = event.request
+        request_id, state, data = request.id, request.state, request.data
+        country = self._country(conn, timer, request.emb)
         return [
             {
                 "key": f"{request_id}:{timer.id}:{event.history_id}:{n}",
@@ -124,7 +149,7 @@ class TimerPlanner:
                 "status": "pending",
                 "created_at": event.at,
             }
-            for n, when in self.occurrences(timer, data, event.at)
+            for n, when in self.occurrences(timer, data, event.at, country)
         ]
 
     def _cancel_left(
@@ -164,10 +189,11 @@ class TimerPlanner:
             rows = by_name.get(timer.id, [])
             old_value = event.changes[timer.anchor_field][0]
             if not rows and old_value is None:
-                new_rows.extend(self._rows(timer, request.id, request.state, request.data, event))
+                new_rows.extend(self._rows(conn, timer, event))
                 continue
+            country = self._country(conn, timer, request.emb)
             for row in rows:
-                when = self.due(timer, row.occurrence, request.data, row.due_at)
+                when = self.due(timer, row.occurrence, request.data, row.due_at, country)
                 if when is None:
                     timers.cancel(conn, [row.id], now=event.at, why="its date was cleared")
                 else:
@@ -176,14 +202,20 @@ class TimerPlanner:
 
     # ------------------------------------------------------------------ dry run
     def projected(
-        self, definition: WorkflowDefinition, state: str, data: dict[str, Any], now: datetime
+        self,
+        definition: WorkflowDefinition,
+        state: str,
+        data: dict[str, Any],
+        now: datetime,
+        country: str | None = None,
     ) -> list[PlannedTimer]:
-        """Timers of states the request has not reached, whose dates are already known."""
+        """Timers of states the request has not reached, whose dates are already known
+        (`country`: the EMB's, see `due`)."""
         out = []
         for timer in definition.timers:
             if state in timer.states or timer.anchor_field is None:
                 continue
-            for n, when in self.occurrences(timer, data, now):
+            for n, when in self.occurrences(timer, data, now, country):
                 if when > now:
                     out.append(PlannedTimer(timer, n, when, "projected"))
         return out

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from i18n import say
 
 
 @dataclass(frozen=True)
@@ -21,8 +23,15 @@ class RequestView:
     version: int
     created_at: datetime
     updated_at: datetime
+    # the state's label in every language (`.get(language)`), for `to_dict(language)`
+    state_labels: Any = field(default=None, compare=False, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, language: str | None = None) -> dict[str, Any]:
+        """The JSON form; `language` chooses the language of the state's label (else the
+        engine's)."""
+        state_label = self.state_label
+        if language is not None and self.state_labels is not None:
+            state_label = self.state_labels.get(language)
         return {
             "id": self.id,
             "programme": self.programme,
@@ -30,7 +39,7 @@ class RequestView:
             "emb": self.emb,
             "title": self.title,
             "state": self.state,
-            "state_label": self.state_label,
+            "state_label": state_label,
             "held_from": self.held_from,
             "version": self.version,
             "data": self.data,
@@ -41,20 +50,41 @@ class RequestView:
 
 @dataclass(frozen=True)
 class Availability:
+    """Whether a trigger may fire now, and if not, why. `label` and `reasons` are said in the
+    engine's language; `failures` are the same refusals as data ({"code", "message": an
+    `i18n.Text`, plus "field" for a required field}) and `labels` the trigger's label in every
+    language, so a page, the CLI or the API says them in its reader's language."""
+
     trigger: str
     label: str
     allowed: bool
     reasons: tuple[str, ...]
-    # the same refusals as data ({"guard", "reason"}, plus "field" for a required field), so a
-    # page can say them in its reader's language
-    failures: tuple[dict[str, str], ...] = ()
+    failures: tuple[dict[str, Any], ...] = ()
+    labels: Any = field(default=None, compare=False, repr=False)
+    language: str = "en"  # the language of `label` and `reasons`
 
-    def to_dict(self) -> dict[str, Any]:
+    def messages(self, language: str | None = None) -> list[str]:
+        """The reasons, said in `language` (else the engine's)."""
+        if language is None or not self.failures:
+            return list(self.reasons)
+        return [say(f["message"], language) for f in self.failures]
+
+    def to_dict(self, language: str | None = None) -> dict[str, Any]:
+        """The JSON form: `reasons` as [{"code", "message"}] (plus "field" for a required
+        field), the messages and the label in `language` (else the engine's)."""
+        language = language or self.language
+        label = self.labels.get(language) if self.labels is not None else self.label
+        reasons = []
+        for f in self.failures:
+            reason = {"code": f["code"], "message": say(f["message"], language)}
+            if f.get("field"):
+                reason["field"] = f["field"]
+            reasons.append(reason)
         return {
             "trigger": self.trigger,
-            "label": self.label,
+            "label": label,
             "allowed": self.allowed,
-            "reasons": list(self.reasons),
+            "reasons": reasons,
         }
 
 

@@ -108,7 +108,7 @@ class Text:
 
     `Text` is a gettext keyword for extraction (`make messages`), like `_`."""
 
-    __slots__ = ("msgid", "params", "context")
+    __slots__ = ("context", "msgid", "params")
 
     def __init__(self, msgid: str, /, *, context: str | None = None, **params: Any) -> None:
         self.msgid = msgid
@@ -129,9 +129,10 @@ class Text:
         return f"Text({self.msgid!r}, {self.params!r})"
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, Text)
-            and (self.msgid, self.context, self.params) == (other.msgid, other.context, other.params)
+        return isinstance(other, Text) and (self.msgid, self.context, self.params) == (
+            other.msgid,
+            other.context,
+            other.params,
         )
 
     def __hash__(self) -> int:
@@ -155,7 +156,7 @@ def say(value: Any, language: str) -> str:
 
 
 def direction(language: str) -> str:
-    """"rtl" for languages written right to left, else "ltr"."""
+    """ "rtl" for languages written right to left, else "ltr"."""
     return "rtl" if language in RTL_LANGUAGES else "ltr"
 
 

@@ -35,8 +35,15 @@ def update() -> None:
         target = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("wb") as fp:
-            write_po(fp, catalogue, width=100, omit_header=False, sort_output=False,
-                     no_location=True, include_previous=False)
+            write_po(
+                fp,
+                catalogue,
+                width=100,
+                omit_header=False,
+                sort_output=False,
+                no_location=True,
+                include_previous=False,
+            )
     for fragment in FRAGMENT_DIR.glob("*/*.po"):
         fragment.unlink()
 

@@ -4,7 +4,7 @@ an ISO timestamp."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ def zone_name(zone: str, language: str) -> str:
 def _aware(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def moment(
@@ -37,7 +37,8 @@ def moment(
         return ""
     local = _aware(value).astimezone(ZoneInfo(zone))
     if fmt == "medium":
-        text = f"{format_date(local, 'medium', locale=language)} {format_time(local, 'short', locale=language)}"
+        on_day = format_date(local, "medium", locale=language)
+        text = f"{on_day} {format_time(local, 'short', locale=language)}"
     else:
         text = format_datetime(local, fmt, tzinfo=ZoneInfo(zone), locale=language)
     return f"{text} ({zone_name(zone, language)})" if with_zone else text

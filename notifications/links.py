@@ -13,13 +13,16 @@ delegate removed from a request loses their report link at once, not 180 days la
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
+from typing import Literal
 
 from config.secret import site_secret
 from config.settings import Settings
 from engine.clock import Clock
 from engine.links import LinkClaim, LinkRevoked, LinkSigner
 from engine.views import RequestView
+from i18n import LANGUAGES
 from notifications.recipient import Recipient
 from notifications.recipients import RecipientResolver
 from storage.embs import EmbRow
@@ -40,23 +43,66 @@ class SharedLink:
     url: str
 
 
+def purpose(request: RequestView, role: str) -> str:
+    """What a mail's link opens for a recipient of `role`: "request" (CICIE's own people: the
+    request page, behind sign-in), "report" (whoever owes the final report, while it is
+    awaited: their report form) or "status" (everyone else: a read-only status page)."""
+    if role in INTERNAL_RECIPIENTS:
+        return "request"
+    if role in REPORT_ROLES and request.state in REPORT_STATES:
+        return "report"
+    return "status"
+
+
+def with_language(url: str, purpose: str, language: str | None) -> str:
+    """A public page's link opens in `language` (`?lang=`; the token stays in the path)."""
+    if purpose == "request" or language not in LANGUAGES:
+        return url
+    return f"{url}?{urllib.parse.urlencode({'lang': language})}"
+
+
+def preview_link(base_url: str, request: RequestView, role: str, language: str) -> SharedLink:
+    """The link a preview shows for `role`: the right kind of page, a placeholder token."""
+    kind = purpose(request, role)
+    base = base_url.rstrip("/")
+    path = f"/requests/{request.id}" if kind == "request" else f"/{kind}/preview-token"
+    recipient = Recipient(role, "Preview", "preview@example.org", language)
+    return SharedLink(recipient, kind, with_language(base + path, kind, language))
+
+
 class LinkMaker:
     def __init__(self, base_url: str, signer: LinkSigner) -> None:
         self.base_url = base_url.rstrip("/")
         self.signer = signer
 
-    def for_recipient(self, request: RequestView, recipient: Recipient, epoch: int = 0) -> str:
-        return self._link(request, recipient, epoch)[1]
+    def for_recipient(
+        self,
+        request: RequestView,
+        recipient: Recipient,
+        epoch: int = 0,
+        language: str | None = None,
+    ) -> str:
+        return self.link(request, recipient, epoch, language)[1]
+
+    def link(
+        self,
+        request: RequestView,
+        recipient: Recipient,
+        epoch: int = 0,
+        language: str | None = None,
+    ) -> tuple[str, str]:
+        """(purpose, url) of the link a mail to `recipient` carries; a public page's link
+        opens in `language` (the language the mail is written in)."""
+        kind, url = self._link(request, recipient, epoch)
+        return kind, with_language(url, kind, language)
 
     def _link(self, request: RequestView, recipient: Recipient, epoch: int) -> tuple[str, str]:
-        if recipient.role in INTERNAL_RECIPIENTS:
-            return "request", f"{self.base_url}/requests/{request.id}"
-        address = recipient.address
-        if recipient.role in REPORT_ROLES and request.state in REPORT_STATES:
-            token = self.signer.token(request.id, "report", address, epoch)
-            return "report", f"{self.base_url}/report/{token}"
-        token = self.signer.token(request.id, "status", address, epoch)
-        return "status", f"{self.base_url}/status/{token}"
+        kind = purpose(request, recipient.role)
+        if kind == "request":
+            return kind, f"{self.base_url}/requests/{request.id}"
+        signed: Literal["report", "status"] = "report" if kind == "report" else "status"
+        token = self.signer.token(request.id, signed, recipient.address, epoch)
+        return signed, f"{self.base_url}/{signed}/{token}"
 
     def shared(
         self,
@@ -68,8 +114,8 @@ class LinkMaker:
         """The links a coordinator may hand out by hand (the same ones the mails carry)."""
         out = []
         for recipient in resolver.resolve(SHARED_ROLES, request, emb):
-            purpose, url = self._link(request, recipient, epoch)
-            out.append(SharedLink(recipient, purpose, url))
+            kind, url = self._link(request, recipient, epoch)
+            out.append(SharedLink(recipient, kind, url))
         return out
 
 

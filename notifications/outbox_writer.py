@@ -18,15 +18,13 @@ from engine.clock import Clock, system_clock
 from engine.events import DomainEvent, RequestCreated, RequestUpdated, TimerFired
 from engine.timers import parse_date
 from engine.views import RequestView
-from notifications.links import link_maker
+from notifications.links import link_maker, preview_link
 from notifications.recipient import Recipient
 from notifications.recipients import RecipientResolver, check_address
 from notifications.render import Attachment, MailRenderer, build_message, make_message_id
 from storage import embs, outbox, requests
 from storage.embs import EmbRow
 from workflows.definition import NotifyDef, WorkflowDefinition
-
-LABEL_LANGUAGES = ("es", "en", "fr")
 
 
 class OutboxWriter:
@@ -91,19 +89,22 @@ class OutboxWriter:
     ) -> None:
         request = event.request
         key = f"{request.id}:{event.history_id}:{note.template}:{recipient.address.lower()}"
-        label_lang = _label_language(recipient)
-        link = self.links.for_recipient(request, recipient, epoch)
-        context = _context(request, event.definition, emb, recipient, label_lang, link, due)
+        # the language first (the recipient's, else the next of their chain the catalogue
+        # has the event's sentences in): the link opens its public page in that language
+        language = self.renderer.choose(note.template, recipient)
+        link_kind, link = self.links.link(request, recipient, epoch, language)
+        context = _context(request, event.definition, emb, recipient, link, link_kind, due)
         context["comment"] = comment
         if isinstance(event, RequestUpdated):
             context["changes"] = event.changes
         if isinstance(event, TimerFired):
-            label = event.timer.label
-            context["what"] = {"es": label.es, "en": label.en, "fr": label.fr}
-        rendered = self.renderer.render(note.template, recipient, context)
+            context["what"] = event.timer.label  # said in the mail's language (`.get`)
+        rendered = self.renderer.render(note.template, recipient, context, language=language)
         attachments = []
         if "ics" in note.attach:
-            ics = self._invitation(request, event.definition, recipient, event.at, label_lang, link)
+            ics = self._invitation(
+                request, event.definition, recipient, event.at, rendered.language, link
+            )
             if ics is not None:
                 attachments.append(ics)
         message_id = make_message_id(key, self.domain)
@@ -122,6 +123,7 @@ class OutboxWriter:
             history_id=event.history_id,
             template=note.template,
             language=rendered.language,
+            wanted_language=recipient.language,  # differs from `language` on a fallback
             to_addr=recipient.address,
             to_name=recipient.name,
             subject=rendered.subject,
@@ -160,28 +162,25 @@ class OutboxWriter:
         return Attachment.invitation(data)
 
 
-def _label_language(recipient: Recipient) -> str:
-    """The recipient's first language the workflow labels are written in (else English)."""
-    return next((lang for lang in recipient.language_chain() if lang in LABEL_LANGUAGES), "en")
-
-
 def _context(
     request: RequestView,
     definition: WorkflowDefinition,
     emb: EmbRow | None,
     recipient: Recipient,
-    lang: str,
     link: str,
+    link_kind: str,
     due: date | None,
 ) -> dict[str, Any]:
+    """What every template is given; labels stay labels, said in the mail's language by the
+    `label` filter."""
     return {
         "request": {
             "id": request.id,
             "title": request.title,
             "programme": request.programme,
-            "programme_label": definition.title.get(lang),
+            "programme_label": definition.title,
             "state": request.state,
-            "state_label": definition.states[request.state].label.get(lang),
+            "state_label": definition.states[request.state].label,
             "emb": request.emb,
             "data": request.data,
         },
@@ -190,6 +189,7 @@ def _context(
         ),
         "recipient": {"name": recipient.name, "role": recipient.role},
         "link": link,
+        "link_kind": link_kind,
         "due_date": due.isoformat() if due else None,
     }
 
@@ -200,14 +200,14 @@ def preview_context(
     emb: EmbRow | None,
     recipient: Recipient,
     base_url: str,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """The context a message about `request` would get, for previews (due: 30 days ahead)."""
-    lang = _label_language(recipient)
+    """The context a message about `request` would get, for previews (due: 30 days ahead;
+    the link: the kind of page the recipient's role gets, with a placeholder token)."""
     start = parse_date(request.data.get("event_start"))
     due = start - timedelta(days=30) if start else None
-    context = _context(
-        request, definition, emb, recipient, lang, f"{base_url}/requests/{request.id}", due
-    )
+    shown = preview_link(base_url, request, recipient.role, language or recipient.language)
+    context = _context(request, definition, emb, recipient, shown.url, shown.purpose, due)
     context["comment"] = None
     return context
 

@@ -5,25 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
-
 from engine.bootstrap import Runtime
+from engine.demo import example_steps
 from engine.views import RequestView
 from notifications.outbox_writer import preview_context
 from notifications.recipient import Recipient
 from notifications.render import MailRenderer, Rendered
 from storage import embs
 from storage.embs import EmbRow
-from workflows.loader import WORKFLOW_DIR
 
 SAMPLE_PROGRAMME = "international_workshop"
 
 
-def _sample_request() -> tuple[RequestView, EmbRow]:
-    """The workshop example's data as it stands at the end of its path."""
-    steps = yaml.safe_load(
-        (WORKFLOW_DIR / "examples" / f"{SAMPLE_PROGRAMME}.yaml").read_text(encoding="utf-8")
-    )["steps"]
+def _sample_request(template: str) -> tuple[RequestView, EmbRow]:
+    """The workshop example's data as it stands at the end of its path (in the state where
+    the final report is awaited for the final report's request, so that a delegate's preview
+    shows their report form's link)."""
+    steps = example_steps(SAMPLE_PROGRAMME)  # YAML 1.2: `yes`/`no` stay text
     data: dict[str, Any] = {}
     for step in steps:
         data.update(step.get("data") or {})
@@ -34,7 +32,7 @@ def _sample_request() -> tuple[RequestView, EmbRow]:
         workflow_version=1,
         emb="HN-TSE",
         title="Taller internacional para el TSE de Honduras",
-        state="logistics",
+        state="final_report" if template == "final_report_requested" else "logistics",
         state_label="Logistics",
         held_from=None,
         data=data,
@@ -56,7 +54,7 @@ def preview(
 ) -> Rendered:
     emb: EmbRow | None
     if request_id is None:
-        view, emb = _sample_request()
+        view, emb = _sample_request(template)
         definition = runtime.registry.current(view.programme).definition
     else:
         view = runtime.engine.get(request_id)
@@ -65,5 +63,8 @@ def preview(
             emb = embs.by_code(conn, view.emb) if view.emb else None
     recipient = Recipient(role, "Preview", "preview@example.org", language)
     renderer = MailRenderer(timezone=runtime.settings.timezone)
-    context = preview_context(view, definition, emb, recipient, runtime.settings.resolved_base_url)
-    return renderer.render(template, recipient, context)
+    language = renderer.choose(template, recipient)
+    context = preview_context(
+        view, definition, emb, recipient, runtime.settings.resolved_base_url, language
+    )
+    return renderer.render(template, recipient, context, language=language)

@@ -1,6 +1,12 @@
-"""Rendering partner e-mail: templates per event and language, then the MIME bytes to store.
+"""Rendering partner e-mail: one template per event, said in the recipient's language, then
+the MIME bytes to store.
 
-Each event has `templates/<event>/<lang>.subject.txt | .txt | .html`. Text (subjects and
+Each event has `templates/<event>/subject.txt | body.txt | body.html`, written in English with
+every sentence marked `_()` (jinja2.ext.i18n, new style): the sentences are said from the
+catalogue of the language the mail is written in (`i18n`), so a wording fix is one entry per
+language. The language is the recipient's own when its catalogue has the event's sentences,
+else the next of their chain (`Recipient.language_chain`); the language used and the one
+wanted are recorded (`Rendered`). Arabic HTML is written right to left. Text (subjects and
 plain bodies) and HTML use separate Jinja2 environments because autoescaping a subject would
 print `R&amp;D`; both use `StrictUndefined`, so a missing variable fails at enqueue time
 with a `TemplateError` instead of reaching a partner as an empty gap. Dates, times, money and
@@ -15,11 +21,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import gettext as gettext_module
 import hashlib
 import os
 import re
-import stat
-import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,20 +40,24 @@ import jinja2
 from babel import Locale
 from babel.dates import format_date
 from babel.dates import format_datetime as babel_datetime
+from babel.lists import format_list
 from babel.numbers import format_currency
 from jinja2.exceptions import FilterArgumentError
+from markupsafe import Markup
 
+import i18n
 from config.catalogues import Catalogues, load_catalogues
 from engine.errors import CicieError
 from notifications.headers import clean_header, parse_address, parse_mailbox
 from notifications.recipient import Recipient
+from workflows import template_index
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-SUBJECT_SUFFIX = ".subject.txt"
-TEXT_SUFFIX = ".txt"
-HTML_SUFFIX = ".html"
-_SETTLED_NS = 2_000_000_000  # a template folder unchanged this long has a trustworthy mtime
-RESERVED_KEYS = frozenset({"language"})  # set by the renderer: the language being rendered
+SUBJECT, TEXT, HTML = template_index.PARTS  # subject.txt, body.txt, body.html
+# set by the renderer: the language being written, its direction, its gettext
+RESERVED_KEYS = frozenset(
+    {"language", "direction", "_", "gettext", "ngettext", "pgettext", "npgettext"}
+)
 
 _TEMPLATE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")
@@ -103,6 +112,12 @@ class Rendered:
     subject: str
     text: str
     html: str
+    wanted: str | None = None  # the recipient's own language, when it was not available
+
+    @property
+    def fell_back(self) -> bool:
+        """Written in another language than the recipient's own (recorded in the outbox)."""
+        return self.wanted is not None and self.wanted != self.language
 
 
 @dataclass(frozen=True)
@@ -169,8 +184,10 @@ def _label(value: Any, language: str) -> str:
 
 
 class MailRenderer:
-    """Renders `templates/<event>/<lang>.*` for a recipient, falling back along the
-    recipient's language chain, with Babel formatting in the language chosen."""
+    """Renders `templates/<event>/{subject.txt,body.txt,body.html}` for a recipient in the
+    first language of their chain whose catalogue holds the event's sentences, with Babel
+    formatting in that language. The templates are compiled once per process (one Jinja
+    environment for text, one for HTML); the language is the gettext given to each render."""
 
     def __init__(
         self,
@@ -178,13 +195,15 @@ class MailRenderer:
         *,
         timezone: str = "America/Mexico_City",
         catalogues: Catalogues | None = None,
+        translations: Callable[[str], gettext_module.NullTranslations] = i18n.translations,
     ) -> None:
         self.template_dir = Path(template_dir)
         self.zone = ZoneInfo(timezone)
         self.catalogues = catalogues if catalogues is not None else load_catalogues()
+        self._translations = translations
+        self._gettext: dict[tuple[str, bool], dict[str, Any]] = {}
         self.text_env = self._environment(autoescape=False)
         self.html_env = self._environment(autoescape=True)
-        self._language_cache: dict[str, tuple[int, frozenset[str]]] = {}
 
     # -------------------------------------------------------------- environments
     def _environment(self, *, autoescape: bool) -> jinja2.Environment:
@@ -196,9 +215,32 @@ class MailRenderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             finalize=_refuse_none,
+            extensions=["jinja2.ext.i18n"],
+        )
+        # new-style gettext (`_("… %(name)s", name=value)`, values escaped in HTML); English
+        # until a render gives the callables of its language (`_callables`)
+        english = gettext_module.NullTranslations()
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            english.gettext, english.ngettext, newstyle=True
         )
         env.filters.update(self._filters())
         return env
+
+    def _callables(self, language: str, html: bool) -> dict[str, Any]:
+        """`_`, `gettext`, `ngettext`, `pgettext` in `language` (escaping values in HTML),
+        made once per language."""
+        found = self._gettext.get((language, html))
+        if found is None:
+            tr = self._translations(language)
+            gettext = _newstyle(tr.gettext, html)
+            found = {
+                "_": gettext,
+                "gettext": gettext,
+                "ngettext": _newstyle_plural(tr.ngettext, html),
+                "pgettext": _newstyle_context(tr.pgettext, html),
+            }
+            self._gettext[(language, html)] = found
+        return found
 
     def _filters(self) -> dict[str, Callable[..., Any]]:
         zone = self.zone
@@ -259,6 +301,16 @@ class MailRenderer:
             name = Locale.parse(_locale(ctx)).territories.get(str(code).upper())
             return str(name) if name else str(code)
 
+        @jinja2.pass_context
+        def join_list(ctx: jinja2.runtime.Context, values: Any) -> str:
+            """["a", "b", "c"] → "a, b y c" / "a, b and c", the way the language joins lists."""
+            parts = [str(v) for v in values]
+            return format_list(parts, locale=_locale(ctx)) if parts else ""
+
+        def lookup(value: Any, mapping: Mapping[Any, Any]) -> Any:
+            """A code's entry in `mapping` (e.g. a methodology stage's name), else the value."""
+            return mapping.get(value, value)
+
         return {
             "date": date,
             "datetime": datetime,
@@ -268,60 +320,33 @@ class MailRenderer:
             "payer": payer,
             "cost_sharing": cost_sharing,
             "country": country,
+            "join_list": join_list,
+            "lookup": lookup,
         }
 
     # -------------------------------------------------------------- discovery
     def templates(self) -> dict[str, frozenset[str]]:
-        """Every template (event) with the languages that have all three files."""
-        if not self.template_dir.is_dir():
-            return {}
-        return {
-            entry.name: self._languages_in(entry)
-            for entry in sorted(self.template_dir.iterdir())
-            if entry.is_dir() and _TEMPLATE_NAME.fullmatch(entry.name)
-        }
+        """Every template (event) with the languages it can be written in."""
+        return dict(template_index.scan(self.template_dir))
 
     def languages(self, template: str) -> frozenset[str]:
-        """Languages `template` can be rendered in; TemplateError for an unknown template."""
+        """Languages `template` can be written in: those whose catalogue holds every sentence
+        of the template and the layout; TemplateError for an unknown template."""
         if not _TEMPLATE_NAME.fullmatch(template or ""):
             raise TemplateError(str(template), "not a template name")
-        directory = self.template_dir / template
-        try:
-            found = os.stat(directory)
-        except OSError:
-            found = None
-        if found is None or not stat.S_ISDIR(found.st_mode):
+        found = template_index.languages(self.template_dir, template)
+        if found:
+            return found
+        if not (self.template_dir / template).is_dir():
             raise TemplateError(template, f"unknown template (no folder in {self.template_dir})")
-        # Which files exist changes the folder's mtime, so a listing is reused while the mtime
-        # stays the same; a folder changed in the last seconds is listed again each time, since
-        # a file system's clock may not tick between two changes ("racy" timestamps).
-        cached = self._language_cache.get(template)
-        if cached is not None and cached[0] == found.st_mtime_ns:
-            return cached[1]
-        languages = self._languages_in(directory)
-        if time.time_ns() - found.st_mtime_ns > _SETTLED_NS:
-            self._language_cache[template] = (found.st_mtime_ns, languages)
-        return languages
-
-    @staticmethod
-    def _languages_in(directory: Path) -> frozenset[str]:
-        names = {p.name for p in directory.iterdir() if p.is_file()}
-        candidates = {n.removesuffix(SUBJECT_SUFFIX) for n in names if n.endswith(SUBJECT_SUFFIX)}
-        return frozenset(
-            lang
-            for lang in candidates
-            if _LANGUAGE.fullmatch(lang)
-            and f"{lang}{TEXT_SUFFIX}" in names
-            and f"{lang}{HTML_SUFFIX}" in names
+        raise TemplateError(
+            template, "a template is a folder with " + ", ".join(template_index.PARTS)
         )
 
-    # -------------------------------------------------------------- rendering
-    def render(self, template: str, recipient: Recipient, context: Mapping[str, Any]) -> Rendered:
-        """Write `template` for `recipient` in the first language of their chain it has.
-
-        The context gets `language` (reserved) and, unless given, `recipient` as
-        {name, role}. Any problem is a `TemplateError` naming the file and line.
-        """
+    def choose(self, template: str, recipient: Recipient) -> str:
+        """The language `template` is written in for `recipient`: their own when the catalogue
+        has the template's sentences in it, else the next of their chain that has them (the
+        choice is recorded: `Rendered.language` and `Rendered.wanted`)."""
         available = self.languages(template)
         chain = recipient.language_chain()
         language = next((lang for lang in chain if lang in available), None)
@@ -331,6 +356,27 @@ class MailRenderer:
                 f"no language of the chain {list(chain)} is available "
                 f"(the template has {sorted(available) or 'none'})",
             )
+        return language
+
+    # -------------------------------------------------------------- rendering
+    def render(
+        self,
+        template: str,
+        recipient: Recipient,
+        context: Mapping[str, Any],
+        *,
+        language: str | None = None,
+    ) -> Rendered:
+        """Write `template` for `recipient` in `language` (default: `choose`).
+
+        The context gets `language` and `direction` (reserved) and, unless given, `recipient`
+        as {name, role} and `link_kind` "request". Any problem is a `TemplateError` naming
+        the file and line.
+        """
+        if language is None:
+            language = self.choose(template, recipient)
+        elif language not in self.languages(template):  # a choice made before: still good
+            raise TemplateError(template, f"not available in {language}", language=language)
         reserved = RESERVED_KEYS & set(context)
         if reserved:
             raise TemplateError(
@@ -338,27 +384,31 @@ class MailRenderer:
             )
         values: dict[str, Any] = {
             "recipient": {"name": recipient.name, "role": recipient.role},
+            "link_kind": "request",
             **context,
+            **self._callables(language, False),
             "language": language,
+            "direction": i18n.direction(language),
         }
-        subject = clean_header(
-            self._render(self.text_env, template, language, SUBJECT_SUFFIX, values)
-        )
+        subject = clean_header(self._render(self.text_env, template, language, SUBJECT, values))
         if not subject:
             raise TemplateError(template, "the subject is empty", language=language)
-        text = self._render(self.text_env, template, language, TEXT_SUFFIX, values)
-        html = self._render(self.html_env, template, language, HTML_SUFFIX, values)
-        return Rendered(language=language, subject=subject, text=text, html=html)
+        text = self._render(self.text_env, template, language, TEXT, values)
+        values.update(self._callables(language, True))
+        html = self._render(self.html_env, template, language, HTML, values)
+        return Rendered(
+            language=language, subject=subject, text=text, html=html, wanted=recipient.language
+        )
 
     def _render(
         self,
         env: jinja2.Environment,
         template: str,
         language: str,
-        suffix: str,
+        part: str,
         values: Mapping[str, Any],
     ) -> str:
-        name = f"{template}/{language}{suffix}"
+        name = f"{template}/{part}"
         try:
             return env.get_template(name).render(values)
         except jinja2.TemplateSyntaxError as exc:
@@ -387,6 +437,41 @@ class MailRenderer:
                 found = (Path(os.path.relpath(filename, root)).as_posix(), tb.tb_lineno)
             tb = tb.tb_next
         return found
+
+
+def _newstyle(func: Callable[[str], str], html: bool) -> Callable[..., str]:
+    """gettext as jinja2.ext.i18n's new style: `_("… %(name)s", name=value)`, the sentence
+    trusted and, in HTML, the values escaped. Plain functions (one set for text, one for
+    HTML) rather than context functions: a mail calls them some fifty times."""
+
+    def gettext(__string: str, **variables: Any) -> str:
+        rv = func(__string)
+        if html:
+            rv = Markup(rv)
+        return rv % variables if variables else rv
+
+    return gettext
+
+
+def _newstyle_plural(func: Callable[[str, str, int], str], html: bool) -> Callable[..., str]:
+    def ngettext(__s: str, __p: str, __n: int, **variables: Any) -> str:
+        variables.setdefault("num", __n)
+        rv = func(__s, __p, __n)
+        if html:
+            rv = Markup(rv)
+        return rv % variables
+
+    return ngettext
+
+
+def _newstyle_context(func: Callable[[str, str], str], html: bool) -> Callable[..., str]:
+    def pgettext(__ctx: str, __string: str, **variables: Any) -> str:
+        rv = func(__ctx, __string)
+        if html:
+            rv = Markup(rv)
+        return rv % variables if variables else rv
+
+    return pgettext
 
 
 def _refuse_none(value: Any) -> Any:

@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from i18n import Text, say
+from i18n.vocabulary import term
 from results import countries
 from results.report import ResultsReport
 
@@ -26,13 +28,19 @@ FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
 NO_ACTIVITY = "#dcdcdc"
 # (lowest count, label, colour): a sequential green-blue scale, light to dark, every step
 # distinct from the grey of countries without activities
-BINS = (
+BINS: tuple[tuple[int, str | Text, str], ...] = (
     (1, "1", "#a1dab4"),
     (2, "2", "#41b6c4"),
     (3, "3–4", "#2c7fb8"),
     (5, "5–9", "#253494"),
-    (10, "10 or more", "#081d58"),
+    (10, Text("10 or more"), "#081d58"),
 )
+NONE = Text("none")
+# what a map counts: its legend's heading and a country's tooltip
+NOUNS = {
+    "workshops": (Text("Workshops"), Text("%(country)s: %(count)s workshops")),
+    "activities": (Text("Activities"), Text("%(country)s: %(count)s activities")),
+}
 CONTINENT_COLOURS = {
     "Africa": "#e69f00",
     "America": "#0072b2",
@@ -99,9 +107,16 @@ def map_codes() -> frozenset[str]:
 
 
 def map_svg(
-    counts: Mapping[str, int], *, title: str, subtitle: str = "", noun: str = "activities"
+    counts: Mapping[str, int],
+    *,
+    title: str,
+    subtitle: str = "",
+    noun: str = "activities",
+    language: str = "en",
 ) -> str:
-    """A world map with each country in `counts` shaded by its count (0 = not shaded)."""
+    """A world map with each country in `counts` shaded by its count (0 = not shaded); its
+    legend and country names in `language` (`noun` is a key of `NOUNS`)."""
+    heading, tooltip = NOUNS.get(noun, NOUNS["activities"])
     x0, y0, width, height = _MAP_ORIGIN
     top, bottom = 130.0, 190.0
     view = f"{x0:g} {y0 - top:g} {width:g} {height + top + bottom:g}"
@@ -123,7 +138,8 @@ def map_svg(
     outlines = _outlines()
     for code in sorted(outlines):
         n = int(counts.get(code, 0))
-        label = f"{countries.name(code)}: {n} {noun}" if n else countries.name(code)
+        name = countries.name(code, language)
+        label = tooltip.say(language) % {"country": name, "count": n} if n else name
         cls = "country shaded" if n else "country"
         parts.append(
             f'<g id="country-{code}" class="{cls}" data-code="{code}" data-count="{n}" '
@@ -136,9 +152,11 @@ def map_svg(
     # legend
     ly = y0 + height + 40
     parts.append('<g id="legend" font-size="34" fill="#222222">')
-    parts.append(f'<text x="{x0 + 20:g}" y="{ly + 40:g}">{escape(noun.capitalize())}:</text>')
-    lx = x0 + 20 + 34 * 0.62 * (len(noun) + 2) + 20
-    for _, text, fill in (*BINS, (0, "none", NO_ACTIVITY)):
+    legend = say(heading, language)
+    parts.append(f'<text x="{x0 + 20:g}" y="{ly + 40:g}">{escape(legend)}:</text>')
+    lx = x0 + 20 + 34 * 0.62 * (len(legend) + 2) + 20
+    for _, step, fill in (*BINS, (0, NONE, NO_ACTIVITY)):
+        text = say(step, language)
         parts.append(
             f'<rect x="{lx:.0f}" y="{ly + 8:g}" width="44" height="44" fill="{fill}" '
             f'stroke="#888888" stroke-width="1"/>'
@@ -147,7 +165,8 @@ def map_svg(
         lx += 56 + 34 * 0.62 * len(text) + 50
     if missing:
         parts.append(
-            f'<text x="{x0 + 20:g}" y="{ly + 110:g}" font-size="28">Not drawn (no outline): '
+            f'<text x="{x0 + 20:g}" y="{ly + 110:g}" font-size="28">'
+            f"{escape(Text('Not drawn (no outline):').say(language))} "
             f"{escape(', '.join(missing))}</text>"
         )
     parts.append("</g></svg>")
@@ -166,8 +185,10 @@ def bars_svg(
     *,
     title: str,
     years: tuple[int, int] | None = None,
+    language: str = "en",
 ) -> str:
-    """Stacked bars: one per year (empty years included), one segment per continent."""
+    """Stacked bars: one per year (empty years included), one segment per continent, the
+    continents named in `language`."""
     present = sorted(int(y) for y in by_year)
     first, last = years or ((present[0], present[-1]) if present else (0, -1))
     all_years = list(range(first, last + 1))
@@ -229,7 +250,8 @@ def bars_svg(
                 f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                 f'fill="{CONTINENT_COLOURS[continent]}" stroke="#ffffff" stroke-width="1" '
                 f'data-year="{year}" data-continent="{continent}" data-count="{n}">'
-                f"<title>{year} {escape(continent)}: {n}</title></rect>"
+                f"<title>{year} {escape(term('continent', continent, language))}: {n}</title>"
+                "</rect>"
             )
         if totals[year]:
             parts.append(
@@ -245,7 +267,8 @@ def bars_svg(
         parts.append(
             f'<rect x="{lx}" y="{ly}" width="16" height="16" '
             f'fill="{CONTINENT_COLOURS[continent]}"/>'
-            f'<text x="{lx + 24}" y="{ly + 13}">{escape(continent)} ({total})</text>'
+            f'<text x="{lx + 24}" y="{ly + 13}">'
+            f"{escape(term('continent', continent, language))} ({total})</text>"
         )
         ly += 26
     parts.append("</g></svg>")
@@ -267,35 +290,44 @@ def _span(report: ResultsReport, years: list[int]) -> str:
     return f"{first}–{last}" if first != last else str(first)
 
 
-def workshops_map_svg(report: ResultsReport) -> str:
+def workshops_map_svg(report: ResultsReport, language: str = "en") -> str:
     """The brochure's map: countries by number of international workshops."""
     w = report.to_dict()["workshops"]
     counts = {c["code"]: c["activities"] for c in w["by_country"]}
     span = _span(report, [int(y) for y in w["by_year"]])
     return map_svg(
         counts,
-        title="International workshops on electoral administration and justice",
-        subtitle=f"{w['total']} workshops for {len(counts)} countries"
+        title=Text("International workshops on electoral administration and justice").say(language),
+        subtitle=Text(
+            "%(workshops)s workshops for %(countries)s countries",
+            workshops=w["total"],
+            countries=len(counts),
+        ).say(language)
         + (f", {span}" if span else ""),
         noun="workshops",
+        language=language,
     )
 
 
-def activities_map_svg(report: ResultsReport) -> str:
+def activities_map_svg(report: ResultsReport, language: str = "en") -> str:
     """Every country served by any activity held (workshops, courses, internships, …)."""
     reached = report.to_dict()["countries_reached"]
     counts = {c["code"]: c["activities"] for c in reached["countries"]}
     span = _span(report, [a.year for a in report.held()])
     return map_svg(
         counts,
-        title="Countries served by CICIE",
-        subtitle=f"{len(counts)} countries in workshops, internships, courses and missions"
+        title=Text("Countries served by CICIE").say(language),
+        subtitle=Text(
+            "%(countries)s countries in workshops, internships, courses and missions",
+            countries=len(counts),
+        ).say(language)
         + (f", {span}" if span else ""),
         noun="activities",
+        language=language,
     )
 
 
-def workshops_chart_svg(report: ResultsReport) -> str:
+def workshops_chart_svg(report: ResultsReport, language: str = "en") -> str:
     w = report.to_dict()["workshops"]
     present = [int(y) for y in w["by_year"]]
     years = None
@@ -306,8 +338,11 @@ def workshops_chart_svg(report: ResultsReport) -> str:
         )
     return bars_svg(
         w["by_year"],
-        title=f"International workshops by year and continent ({w['total']})",
+        title=Text(
+            "International workshops by year and continent (%(total)s)", total=w["total"]
+        ).say(language),
         years=years,
+        language=language,
     )
 
 
@@ -318,12 +353,15 @@ CHARTS = {
 }
 
 
-def write_charts(report: ResultsReport, directory: Path, *, png: bool = True) -> list[Path]:
-    """Write every chart as SVG (and PNG) into `directory`; returns the files written."""
+def write_charts(
+    report: ResultsReport, directory: Path, *, png: bool = True, language: str = "en"
+) -> list[Path]:
+    """Write every chart as SVG (and PNG) into `directory`, its text in `language`; returns
+    the files written."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (draw, png_width) in CHARTS.items():
-        svg = draw(report)
+        svg = draw(report, language)
         path = directory / f"{name}.svg"
         path.write_text(svg, encoding="utf-8")
         written.append(path)

@@ -489,7 +489,9 @@ def parse_history(
 ) -> HistorySource:
     """Parse a history file's text; `fmt` is yaml or csv (else guessed from `path`).
 
-    Raises `InvalidHistory` listing every problem when the file cannot be imported whole."""
+    Raises `InvalidHistory` listing every problem when the file cannot be imported whole.
+    A leading byte-order mark (a CSV saved by Excel as "CSV UTF-8") is not part of the text."""
+    text = text.removeprefix("\ufeff")
     suffix = Path(path).suffix.lower()
     kind = fmt or ("csv" if suffix == ".csv" else "yaml")
     parser = _Parser(theme_ids)

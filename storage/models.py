@@ -145,7 +145,9 @@ class User(SQLModel, table=True):
     username: str = Field(max_length=80, unique=True, index=True)
     role: str = Field(max_length=20)
     password_hash: str = Field(max_length=255)
-    language: str = Field(default="es", max_length=5)
+    # the interface language the user chose (/account or the header picker); "" until they
+    # choose: the pages follow the browser meanwhile (see migration 0008)
+    language: str = Field(default="", max_length=5)
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
     # a disabled user cannot sign in, and their sessions and tokens are refused at once
     active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
@@ -204,7 +206,10 @@ class Outbox(SQLModel, table=True):
     request_id: int | None = Field(default=None, foreign_key="request.id", index=True)
     history_id: int | None = Field(default=None, foreign_key="history.id", index=True)
     template: str = Field(max_length=80)
-    language: str = Field(max_length=5)
+    language: str = Field(max_length=5)  # the language the message is written in
+    # the recipient's own language when the mail was queued; differs from `language` when
+    # the catalogue lacked the event's sentences in it and the mail fell back (None: before 0009)
+    wanted_language: str | None = Field(default=None, max_length=35)
     to_addr: str = Field(max_length=254)
     to_name: str = Field(default="", max_length=200)
     subject: str = Field(max_length=300)

@@ -65,6 +65,12 @@ class OutboxRow:
     last_reply: str | None
     created_at: datetime
     sent_at: datetime | None
+    wanted_language: str | None = None  # the recipient's own, when the mail was queued
+
+    @property
+    def fell_back(self) -> bool:
+        """Written in another language than the recipient's own (the catalogue lacked it)."""
+        return self.wanted_language is not None and self.wanted_language != self.language
 
 
 @dataclass(frozen=True)
@@ -121,9 +127,10 @@ _RELEASE = (
     "leased_by = NULL"
 )
 _INSERT = (
-    'INSERT INTO outbox ("key", request_id, history_id, template, language, to_addr, to_name, '
-    "subject, message_id, body, status, attempts, ambiguous, next_attempt_at, created_at) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'pending', 0, 0, {p}, {p}) "
+    'INSERT INTO outbox ("key", request_id, history_id, template, language, wanted_language, '
+    "to_addr, to_name, subject, message_id, body, status, attempts, ambiguous, next_attempt_at, "
+    "created_at) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'pending', 0, 0, {p}, {p}) "
     'ON CONFLICT ("key") DO NOTHING RETURNING id'
 )
 _REVIVE = (
@@ -172,6 +179,7 @@ def insert(
     message_id: str,
     body: bytes,
     now: datetime,
+    wanted_language: str | None = None,
 ) -> int | None:
     """Enqueue a rendered message in the caller's transaction; None if `key` is already there
     (so replaying the change that caused it never mails twice)."""
@@ -185,6 +193,7 @@ def insert(
             history_id,
             template,
             language,
+            wanted_language,
             to_addr,
             to_name,
             subject,
@@ -392,6 +401,7 @@ _ROW_COLUMNS = (
     O.c.last_reply,
     O.c.created_at,
     O.c.sent_at,
+    O.c.wanted_language,
 )
 
 

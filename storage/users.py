@@ -23,7 +23,7 @@ class UserRow:
     username: str
     role: str
     password_hash: str
-    language: str
+    language: str  # "" until the user chooses one (the pages follow the browser)
     active: bool
     created_at: datetime
     last_login: datetime | None

@@ -3,6 +3,10 @@
 
 Requests carry their version as an `ETag`; `If-Match` on an advance (or `expected_version` in
 the body) makes a stale write a 409 instead of silently overwriting somebody else's change.
+
+`Accept-Language` (q-values respected) chooses the language of labels and messages — state and
+action labels, the reasons an action is blocked, refusals (web/errors.py) — among the interface
+languages; without it, English. Codes stay as they are beside them.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +22,7 @@ from engine.compiler import CompiledWorkflow
 from engine.diagram import mermaid
 from engine.errors import InvalidData
 from engine.views import RequestView
+from i18n import SOURCE_LANGUAGE, UI_LANGUAGES, negotiate
 from web.params import (
     CODE_MAX,
     COMMENT_MAX,
@@ -37,6 +42,14 @@ from web.security import CurrentUser, EngineDep, RuntimeDep, Writer, actor_of
 router = APIRouter(prefix="/api", tags=["api"])
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*\Z')
+
+
+def api_language(request: Request) -> str:
+    """The caller's language from `Accept-Language` (q-values respected); English without it."""
+    return negotiate(request.headers.get("accept-language"), UI_LANGUAGES, SOURCE_LANGUAGE)
+
+
+Language = Annotated[str, Depends(api_language)]
 
 
 # ---------------------------------------------------------------- bodies
@@ -108,9 +121,10 @@ def _workflow_dict(wf: CompiledWorkflow, language: str) -> dict[str, Any]:
     }
 
 
-def _with_etag(response: Response, view: RequestView) -> dict[str, Any]:
+def _with_etag(response: Response, view: RequestView, language: str) -> dict[str, Any]:
     response.headers["ETag"] = f'"{view.version}"'
-    return view.to_dict()
+    response.headers["Content-Language"] = language
+    return view.to_dict(language)
 
 
 def _expected_version(body: int | None, if_match: str | None) -> int | None:
@@ -134,8 +148,9 @@ def _expected_version(body: int | None, if_match: str | None) -> int | None:
 
 # ---------------------------------------------------------------- workflows
 @router.get("/workflows")
-def list_workflows(runtime: RuntimeDep, _user: CurrentUser) -> list[dict[str, Any]]:
-    language = runtime.engine.language
+def list_workflows(
+    runtime: RuntimeDep, _user: CurrentUser, language: Language
+) -> list[dict[str, Any]]:
     return [
         _workflow_dict(runtime.registry.current(name), language)
         for name in runtime.registry.names()
@@ -172,7 +187,7 @@ def list_embs(engine: EngineDep, _user: CurrentUser) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- requests
 @router.post("/requests", status_code=status.HTTP_201_CREATED)
 def create_request(
-    body: RequestIn, engine: EngineDep, user: Writer, response: Response
+    body: RequestIn, engine: EngineDep, user: Writer, response: Response, language: Language
 ) -> dict[str, Any]:
     view = engine.create(
         body.programme,
@@ -183,13 +198,14 @@ def create_request(
         comment=body.comment,
     )
     response.headers["Location"] = f"/api/requests/{view.id}"
-    return _with_etag(response, view)
+    return _with_etag(response, view, language)
 
 
 @router.get("/requests")
 def list_requests(
     engine: EngineDep,
     _user: CurrentUser,
+    language: Language,
     state: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
     programme: Annotated[str | None, Query(max_length=NAME_MAX)] = None,
     emb: Annotated[str | None, Query(max_length=EMB_CODE_MAX)] = None,
@@ -199,16 +215,20 @@ def list_requests(
     views = engine.list_requests(
         state=state, programme=programme, emb_code=emb, limit=limit, offset=offset
     )
-    return [v.to_dict() for v in views]
+    return [v.to_dict(language) for v in views]
 
 
 @router.get("/requests/{request_id}")
 def show_request(
-    request_id: ApiId, engine: EngineDep, user: CurrentUser, response: Response
+    request_id: ApiId, engine: EngineDep, user: CurrentUser, response: Response, language: Language
 ) -> dict[str, Any]:
-    """The request and, for the caller's role, each trigger of its state: allowed or why not."""
+    """The request and, for the caller's role, each trigger of its state: allowed or why not
+    (`reasons`: [{"code", "message"}], the messages in the caller's language)."""
     view, available = engine.show(request_id, actor_of(user))
-    return {**_with_etag(response, view), "available": [a.to_dict() for a in available]}
+    return {
+        **_with_etag(response, view, language),
+        "available": [a.to_dict(language) for a in available],
+    }
 
 
 @router.post("/requests/{request_id}/advance")
@@ -218,6 +238,7 @@ def advance_request(
     engine: EngineDep,
     user: Writer,
     response: Response,
+    language: Language,
     if_match: Annotated[str | None, Header(max_length=40)] = None,
 ) -> dict[str, Any]:
     view = engine.advance(
@@ -228,7 +249,7 @@ def advance_request(
         expected_version=_expected_version(body.expected_version, if_match),
         comment=body.comment,
     )
-    return _with_etag(response, view)
+    return _with_etag(response, view, language)
 
 
 class UpdateIn(_Body):
@@ -246,6 +267,7 @@ def update_request(
     engine: EngineDep,
     user: Writer,
     response: Response,
+    language: Language,
     if_match: Annotated[str | None, Header(max_length=40)] = None,
 ) -> dict[str, Any]:
     view = engine.update(
@@ -255,7 +277,7 @@ def update_request(
         expected_version=_expected_version(body.expected_version, if_match),
         comment=body.comment,
     )
-    return _with_etag(response, view)
+    return _with_etag(response, view, language)
 
 
 @router.get("/requests/{request_id}/history")

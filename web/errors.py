@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import CicieError
+from i18n import SOURCE_LANGUAGE, UI_LANGUAGES, negotiate
+from workflows.fields import problem_text
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 2
@@ -49,16 +51,30 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or []}}
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+def _language(request: Request) -> str:
+    """The language of a refusal: the caller's `Accept-Language` (q-values), else English."""
+    return negotiate(request.headers.get("accept-language"), UI_LANGUAGES, SOURCE_LANGUAGE)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CicieError)
-    return JSONResponse({"error": exc.to_dict()}, status_code=STATUS_BY_CODE.get(exc.code, 400))
+    return JSONResponse(
+        {"error": exc.to_dict(_language(request))},
+        status_code=STATUS_BY_CODE.get(exc.code, 400),
+        headers={"Content-Language": _language(request)},
+    )
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    """Field-level messages only; the rejected input is not echoed back."""
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """Field-level messages only (in the caller's language); the rejected input is not echoed
+    back."""
     assert isinstance(exc, RequestValidationError)
+    language = _language(request)
     details = [
-        {"field": ".".join(str(part) for part in err.get("loc", ())), "message": err.get("msg")}
+        {
+            "field": ".".join(str(part) for part in err.get("loc", ())),
+            "message": problem_text(err).say(language),
+        }
         for err in exc.errors()
     ]
     fields = ", ".join(d["field"] for d in details)

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from babel import Locale
 
 from config.catalogues import LANGUAGES, Catalogues
+from i18n import say, vocabulary
 from workflows.definition import FieldDef
 
 MISSING: Any = object()
@@ -122,7 +123,7 @@ class Formatter:
         if fd.type == "theme":
             return self.theme_groups()
         if fd.type == "enum":
-            return (OptionGroup("", tuple(Option(v, humanise(v)) for v in fd.values)),)
+            return (OptionGroup("", tuple(Option(v, self.enum(v)) for v in fd.values)),)
         if fd.type == "country":
             return (OptionGroup("", _countries(self.language)),)
         if fd.type == "language":
@@ -133,6 +134,13 @@ class Formatter:
                 OptionGroup("", tuple(Option(p.code, f"{p.code} — {p.name}") for p in partners)),
             )
         return ()
+
+    def enum(self, value: str) -> str:
+        """An enum value in words: a region by its name in the reader's language
+        (`i18n.vocabulary`), any other value without its underscores."""
+        if value in vocabulary.REGIONS:
+            return vocabulary.term("region", value, self.language)
+        return humanise(value)
 
     def label(self, fd: FieldDef) -> str:
         return fd.label.get(self.language) if fd.label is not None else humanise(fd.name)
@@ -145,7 +153,7 @@ class Formatter:
             theme = self.catalogues.themes.get(str(value))
             return theme.label.get(self.language) if theme else str(value)
         if fd.type == "enum":
-            return humanise(str(value))
+            return self.enum(str(value))
         if fd.type in ("country", "language", "partner"):
             found = {o.value: o.label for g in self.options(fd) for o in g.options}
             return found.get(str(value), str(value))
@@ -368,11 +376,13 @@ def error_name(path: str) -> str:
     return "-".join(part for part in path.split(".") if part and not part.startswith("["))
 
 
-def errors_by_name(details: Any) -> dict[str, list[str]]:
+def errors_by_name(details: Any, language: str) -> dict[str, list[str]]:
+    """Field-level problems by form name, said in the page's language."""
     found: dict[str, list[str]] = {}
     for item in details if isinstance(details, list) else []:
         if isinstance(item, Mapping) and "field" in item:
-            found.setdefault(error_name(str(item["field"])), []).append(str(item["message"]))
+            message = say(item["message"], language)
+            found.setdefault(error_name(str(item["field"])), []).append(message)
     return found
 
 

@@ -3,6 +3,9 @@
 Guards are registered by name (the YAML refers to them by name) and checked at load time,
 parameters included. A guard returns the reasons it fails — an empty list means the rule holds —
 so a refused transition can report every broken rule at once, in words a coordinator acts on.
+Each reason is an `i18n.Text`: an English sentence (the msgid) with its parameters (the
+workflow's field labels, counts, names), said later in its reader's language. No reason names a
+field by its code: `GuardContext.label` gives the field's label from the workflow definition.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from config.catalogues import Catalogues
+from i18n import Text
+from workflows.definition import FieldDef
 
 
 @dataclass(frozen=True)
@@ -32,9 +37,37 @@ class GuardContext:
     params: Any  # the validated parameter model instance, or None
     catalogues: Catalogues
     request: RequestFacts
+    fields: Mapping[str, FieldDef] = field(default_factory=dict)  # the workflow's fields
+
+    def label(self, *path: str) -> Any:
+        """The label of a field (a nested one by its path, e.g. ("participants", "emb")) as
+        the workflow defines it: something with `.get(language)`. A field the workflow does not
+        define (or defines without a label) is named in words made from its name."""
+        return field_label(self.fields, *path)
 
 
-GuardFn = Callable[[GuardContext], list[str]]
+def field_label(fields: Mapping[str, FieldDef], *path: str) -> Any:
+    """The label of the field at `path` in `fields`, or its name in words."""
+    found: FieldDef | None = None
+    level: Mapping[str, FieldDef] = fields
+    for name in path:
+        found = level.get(name)
+        if found is None:
+            break
+        inner = found.items if found.type == "list" and found.items is not None else found
+        level = {f.name: f for f in inner.fields}
+    if found is not None and found.label is not None:
+        return found.label
+    return humanise(path[-1] if path else "")
+
+
+def humanise(name: str) -> str:
+    """'event_start' → 'Event start': a field without a label, named without its code."""
+    words = name.replace("_", " ").replace(".", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+GuardFn = Callable[[GuardContext], list[Text]]
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,14 @@ from workflows.guard_api import GUARDS, GuardRegistry
 from workflows.load.extends import BASE_KEY, KEYED, NAMED, REMOVE
 from workflows.load.spec import (
     DOCUMENT,
+    LABEL,
+    LABEL_DOC,
     NAME_PATTERN,
     RECORDS,
     AnyOf,
     Flag,
     Guards,
+    LabelText,
     ListOf,
     MapOf,
     Name,
@@ -42,8 +45,8 @@ from workflows.load.spec import (
     Record,
     Ref,
     Spec,
-    Text,
     Whole,
+    Words,
 )
 
 SCHEMA_FILE = Path(__file__).parent / "workflow.schema.json"
@@ -52,12 +55,17 @@ BASE_MODELINE = "# yaml-language-server: $schema=../workflow.schema.json"
 DRAFT = "http://json-schema.org/draft-07/schema#"
 PARTIAL = "partial_"  # prefix of the partial flavour's definitions
 GUARD_DEF = "guard"
+LABEL_DEF = "label"  # English text, or the mapping `label_map`
 NULL = {"type": "null"}
 
 
 def workflow_schema(guards: GuardRegistry = GUARDS) -> dict[str, Any]:
     """The schema as a JSON-ready dict."""
     definitions = {name: _record(record) for name, record in RECORDS.items()}
+    definitions[LABEL_DEF] = {
+        "description": LABEL_DOC,
+        "anyOf": [_bare(Words(numbers=True)), {"$ref": f"#/definitions/{LABEL.name}"}],
+    }
     definitions[PARTIAL + DOCUMENT.name] = _partial_document()
     for key in (*NAMED, *KEYED):
         entry = _entry_record(key)
@@ -150,7 +158,7 @@ def _value(spec: Spec) -> dict[str, Any]:
 
 
 def _bare(spec: Spec) -> dict[str, Any]:
-    if isinstance(spec, Text):
+    if isinstance(spec, Words):
         kind: str | list[str] = ["string", "number"] if spec.numbers else "string"
         return {"type": kind, "minLength": 1, "pattern": "\\S"}
     if isinstance(spec, Name):
@@ -190,6 +198,8 @@ def _bare(spec: Spec) -> dict[str, Any]:
         return {"allOf": [ref, {"required": list(spec.require)}]} if spec.require else ref
     if isinstance(spec, AnyOf):
         return {"anyOf": [_value(option) for option in spec.options]}
+    if isinstance(spec, LabelText):
+        return {"$ref": f"#/definitions/{LABEL_DEF}"}
     if isinstance(spec, Guards):
         return {"type": "array", "items": {"$ref": f"#/definitions/{GUARD_DEF}"}}
     raise TypeError(f"no schema for {spec!r}")  # pragma: no cover - a new kind of value

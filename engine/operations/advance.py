@@ -21,9 +21,10 @@ from engine.events import RequestAdvanced
 from engine.operations.core import EngineCore
 from engine.operations.locking import lock_request
 from engine.operations.request_view import request_view
-from engine.operations.rules import guard_message, rule_failures
+from engine.operations.rules import Failure, add_failures, guard_message, rule_failures
 from engine.operations.validation import merge, validated_patch
 from engine.views import RequestView
+from i18n import Text, say
 from storage import hot_path
 from storage.requests import RequestRow
 from workflows.guard_api import RequestFacts
@@ -75,16 +76,17 @@ def advance_in(
     clean = validated_patch(wf, data or {}, tuple(collectable))
     merged, changes = merge(row.data, clean)
     subject = Subject(state=row.state, held_from=row.held_from)
-    failures: list[dict[str, str]] = []
+    failures: list[Failure] = []
     facts = RequestFacts(row.id, row.programme, row.state, row.emb_code)
+    fields = wf.definition.fields
     for cand in candidates:
         if cand.needs_held_from is not None and cand.needs_held_from != row.held_from:
             continue
-        reasons = rule_failures(engine, cand.transition, merged, facts)
+        reasons = rule_failures(engine, cand.transition, merged, facts, fields)
         subject.verdicts[cand.key] = not reasons
-        failures.extend(reasons)
+        add_failures(failures, reasons)
     if not wf.fire(subject, trigger):
-        raise GuardFailed(guard_message(trigger, failures), failures)
+        raise GuardFailed(guard_message(candidates[0].transition.label, failures), failures)
     chosen = next(c for c in candidates if subject.verdicts.get(c.key))
     new_state = subject.state
     hold = wf.definition.hold_state()
@@ -139,25 +141,56 @@ def advance_in(
     return view
 
 
+class ActionName:
+    """A trigger as a person names it — its label — with the code one types after it."""
+
+    def __init__(self, label: Any, trigger: str) -> None:
+        self.label, self.trigger = label, trigger
+
+    def get(self, language: str) -> str:
+        return f"{say(self.label, language)} ({self.trigger})"
+
+
 def _candidates(
     engine: EngineCore, wf: CompiledWorkflow, row: RequestRow, trigger: str, actor: Actor
 ) -> list[Candidate]:
     """The transitions `trigger` may take from the request's state that `actor`'s role may fire."""
     definition = wf.definition
-    state_label = definition.states[row.state].label.get(engine.language)
     found = wf.candidates.get((row.state, trigger))
     if not found:
-        possible = ", ".join(wf.triggers_by_state.get(row.state, ())) or "none"
-        raise NotAllowed(
-            f"'{trigger}' is not possible while request {row.id} is in '{state_label}' "
-            f"(possible now: {possible})",
-            [{"trigger": trigger, "state": row.state}],
+        possible = [
+            ActionName(wf.candidates[(row.state, t)][0].transition.label, t)
+            for t in wf.triggers_by_state.get(row.state, ())
+        ]
+        message = (
+            Text(
+                "%(trigger)s is not possible while request %(id)s is in “%(state)s”; possible "
+                "now: %(possible)s.",
+                trigger=repr(trigger),
+                id=row.id,
+                state=definition.states[row.state].label,
+                possible=possible,
+            )
+            if possible
+            else Text(
+                "%(trigger)s is not possible while request %(id)s is in “%(state)s”; nothing "
+                "can be done in this state.",
+                trigger=repr(trigger),
+                id=row.id,
+                state=definition.states[row.state].label,
+            )
         )
+        raise NotAllowed(message, [{"trigger": trigger, "state": row.state}])
     mine = [c for c in found if actor.role in c.transition.roles]
     if not mine:
         roles = sorted({r for c in found for r in c.transition.roles})
         raise NotAllowed(
-            f"role '{actor.role}' may not '{trigger}' (allowed: {', '.join(roles)})",
+            Text(
+                "The role %(role)s may not “%(action)s” (allowed: %(roles)s).",
+                role=actor.role,
+                action=found[0].transition.label,
+                roles=", ".join(roles),
+            ),
             [{"trigger": trigger, "role": actor.role, "allowed_roles": roles}],
         )
     return mine

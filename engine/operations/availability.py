@@ -6,10 +6,13 @@ from __future__ import annotations
 from engine.actor import Actor
 from engine.compiler import CompiledWorkflow
 from engine.operations.core import EngineCore
-from engine.operations.rules import rule_failures
+from engine.operations.rules import Failure, add_failures, failure, rule_failures
 from engine.views import Availability
+from i18n import Text
 from storage.requests import RequestRow
 from workflows.guard_api import RequestFacts
+
+ROLE_REFUSAL = "role"  # the code of a refusal for the actor's role, not for the data
 
 
 def availability(
@@ -23,21 +26,31 @@ def availability(
             for c in wf.candidates[(row.state, trig)]
             if c.needs_held_from is None or c.needs_held_from == row.held_from
         ]
-        label = cands[0].transition.label.get(engine.language) if cands else trig
+        names = cands[0].transition.label if cands else None
+        label = names.get(engine.language) if names is not None else trig
         mine = [c for c in cands if actor.role in c.transition.roles]
         if not mine:
-            out.append(Availability(trig, label, False, (f"role '{actor.role}' may not do this",)))
+            refusal = failure(
+                ROLE_REFUSAL, Text("Your role (%(role)s) may not do this.", role=actor.role)
+            )
+            out.append(
+                Availability(
+                    trig, label, False, (refusal["reason"],), (refusal,), names, engine.language
+                )
+            )
             continue
-        failures: list[dict[str, str]] = []
+        failures: list[Failure] = []
         allowed = False
         for cand in mine:
-            failed = rule_failures(engine, cand.transition, row.data, facts)
+            failed = rule_failures(engine, cand.transition, row.data, facts, wf.definition.fields)
             if not failed:
                 allowed = True
                 break
-            failures.extend(failed)
+            add_failures(failures, failed)
         if allowed:
             failures = []
-        reasons = tuple(f["reason"] for f in failures)
-        out.append(Availability(trig, label, allowed, reasons, tuple(failures)))
+        reasons = tuple(f["message"].say(engine.language) for f in failures)
+        out.append(
+            Availability(trig, label, allowed, reasons, tuple(failures), names, engine.language)
+        )
     return out

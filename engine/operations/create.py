@@ -13,6 +13,7 @@ from engine.operations.core import EngineCore
 from engine.operations.request_view import request_view
 from engine.operations.validation import validated_patch
 from engine.views import RequestView
+from i18n import Text
 from storage import embs, requests
 
 CREATE_TRIGGER = "create"
@@ -34,11 +35,11 @@ def create(
     title = title.strip() if isinstance(title, str) else ""
     if not title or len(title) > 300 or "\n" in title or "\r" in title:
         raise InvalidData(
-            "a request needs a one-line title of 1–300 characters",
-            [{"field": "title", "message": "one line of 1–300 characters"}],
+            Text("A request needs a one-line title of 1 to 300 characters."),
+            [{"field": "title", "message": Text("One line of 1 to 300 characters.")}],
         )
     if actor.role not in CREATE_ROLES:
-        raise NotAllowed(f"role '{actor.role}' may not create requests")
+        raise NotAllowed(Text("The role %(role)s may not create requests.", role=actor.role))
     clean = validated_patch(wf, data or {}, definition.states[definition.initial].collects)
     now = engine.clock()
     with engine.db.transaction() as conn:
@@ -46,7 +47,7 @@ def create(
         if emb_code:
             emb = embs.by_code(conn, emb_code)
             if emb is None:
-                raise NotFound(f"no EMB with code '{emb_code}'")
+                raise NotFound(Text("There is no EMB with the code %(code)s.", code=repr(emb_code)))
             emb_id = emb.id
         merged = {k: v for k, v in clean.items() if v is not None}
         request_id = requests.insert(

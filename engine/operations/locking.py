@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from engine.errors import NotFound, VersionConflict
+from i18n import Text
 from storage import hot_path
 from storage.requests import RequestRow
 
@@ -13,11 +14,16 @@ def lock_request(conn: sa.Connection, request_id: int, expected_version: int | N
     """Read and lock the request; a stale `expected_version` is a conflict."""
     row = hot_path.lock_request(conn, request_id)
     if row is None:
-        raise NotFound(f"no request {request_id}")
+        raise NotFound(Text("There is no request %(id)s.", id=request_id))
     if expected_version is not None and row.version != expected_version:
         raise VersionConflict(
-            f"request {request_id} changed since you read it (you had version "
-            f"{expected_version}, it is now {row.version}); reload and try again",
+            Text(
+                "Request %(id)s changed since you read it (you had version %(expected)s, it is "
+                "now %(actual)s); reload it and try again.",
+                id=request_id,
+                expected=expected_version,
+                actual=row.version,
+            ),
             {"expected": expected_version, "actual": row.version},
         )
     return row

@@ -11,6 +11,7 @@ from engine.operations.availability import availability
 from engine.operations.core import EngineCore
 from engine.operations.request_view import stored_view
 from engine.views import Availability, HistoryEntry, RequestView
+from i18n import Text
 from storage import hot_path, outbox, requests
 
 
@@ -18,7 +19,7 @@ def get(engine: EngineCore, request_id: int) -> RequestView:
     with engine.db.read() as conn:
         row = requests.get(conn, request_id)
         if row is None:
-            raise NotFound(f"no request {request_id}")
+            raise NotFound(Text("There is no request %(id)s.", id=request_id))
         return stored_view(engine, conn, row)
 
 
@@ -29,7 +30,7 @@ def show(
     with engine.db.read() as conn:
         row = requests.get(conn, request_id)
         if row is None:
-            raise NotFound(f"no request {request_id}")
+            raise NotFound(Text("There is no request %(id)s.", id=request_id))
         wf = engine.registry.get(conn, row.programme, row.workflow_version)
         return stored_view(engine, conn, row), availability(engine, wf, row, actor)
 
@@ -38,7 +39,7 @@ def history(engine: EngineCore, request_id: int) -> list[HistoryEntry]:
     """Every change, oldest first, each with the messages it queued."""
     with engine.db.read() as conn:
         if requests.get(conn, request_id) is None:
-            raise NotFound(f"no request {request_id}")
+            raise NotFound(Text("There is no request %(id)s.", id=request_id))
         mails = outbox.by_history(conn, request_id)
         return [
             HistoryEntry(
@@ -57,6 +58,8 @@ def history(engine: EngineCore, request_id: int) -> list[HistoryEntry]:
                         "to": m.to_addr,
                         "template": m.template,
                         "language": m.language,
+                        # the recipient's own language; differs from `language` on a fallback
+                        "wanted_language": m.wanted_language,
                         "status": m.status,
                     }
                     for m in mails.get(h.id, ())

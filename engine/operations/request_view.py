@@ -41,6 +41,7 @@ def request_view(
         version=version,
         created_at=created_at,
         updated_at=updated_at,
+        state_labels=wf.definition.states[state].label,
     )
 
 

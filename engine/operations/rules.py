@@ -3,39 +3,110 @@ for an edit, the transitions by which the request left the states whose fields i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from engine.operations.core import EngineCore
+from i18n import Text, say
 from storage.requests import HistoryRow
-from workflows.definition import TransitionDef, WorkflowDefinition
-from workflows.guard_api import GuardContext, RequestFacts
+from workflows.definition import FieldDef, TransitionDef, WorkflowDefinition
+from workflows.guard_api import GuardContext, RequestFacts, field_label
 
 REQUIRED_GUARD = "required_fields"
 
+# A refusal, as data: {"code": the guard's name (or "required_fields"), "field": the field a
+# required-field refusal names (absent otherwise), "message": an `i18n.Text` said in the
+# reader's language}; "guard" (= code) and "reason" (the message in English) are kept for the
+# callers that log or compare refusals in English.
+Failure = dict[str, Any]
+
+
+def failure(code: str, message: Text, field: str | None = None) -> Failure:
+    found: Failure = {"code": code, "guard": code, "message": message, "reason": str(message)}
+    if field is not None:
+        found["field"] = field
+    return found
+
 
 def rule_failures(
-    engine: EngineCore, transition: TransitionDef, data: Mapping[str, Any], facts: RequestFacts
-) -> list[dict[str, str]]:
-    """Reasons this transition may not fire (required fields and every guard)."""
-    reasons = [
-        {"guard": REQUIRED_GUARD, "field": name, "reason": f"'{name}' must be filled in first."}
+    engine: EngineCore,
+    transition: TransitionDef,
+    data: Mapping[str, Any],
+    facts: RequestFacts,
+    fields: Mapping[str, FieldDef] | None = None,
+) -> list[Failure]:
+    """Reasons this transition may not fire (required fields and every guard), each said once
+    (two guards that need the same thing say it in the same words). `fields` are the
+    workflow's field definitions, whose labels name the fields in the reasons."""
+    fields = fields or {}
+    found = [
+        failure(
+            REQUIRED_GUARD,
+            Text("Fill in “%(field)s” first.", field=field_label(fields, name)),
+            name,
+        )
         for name in transition.requires
         if data.get(name) in (None, "", [], {})
     ]
     for ref in transition.guards:
         spec = engine.registry.guards.get(ref.name)
         assert spec is not None  # checked at load time
-        ctx = GuardContext(data, ref.params, engine.catalogues, facts)
-        reasons.extend({"guard": ref.name, "reason": r} for r in spec.fn(ctx))
-    return reasons
+        ctx = GuardContext(data, ref.params, engine.catalogues, facts, fields)
+        add_failures(found, [failure(ref.name, _text(r)) for r in spec.fn(ctx)])
+    return found
 
 
-def guard_message(trigger: str, failures: list[dict[str, str]]) -> str:
+class _Verbatim(Text):
+    """A reason given as a plain string (a guard written before reasons were `Text`): said as
+    it is in every language."""
+
+    __slots__ = ()
+
+    def say(self, language: str) -> str:
+        return str(self.params["reason"])
+
+
+def _text(reason: Any) -> Text:
+    return reason if isinstance(reason, Text) else _Verbatim("", reason=str(reason))
+
+
+def add_failures(into: list[Failure], new: Iterable[Failure]) -> list[Failure]:
+    """`into` extended with the failures of `new` whose message it does not hold yet."""
+    seen = [f["message"] for f in into]
+    for f in new:
+        if f["message"] not in seen:
+            into.append(f)
+            seen.append(f["message"])
+    return into
+
+
+class Sentences:
+    """Several sentences said one after the other in the reader's language."""
+
+    def __init__(self, sentences: Sequence[Any]) -> None:
+        self.sentences = list(sentences)
+
+    def get(self, language: str) -> str:
+        return " ".join(say(s, language) for s in self.sentences)
+
+
+def guard_message(action: Any, failures: Sequence[Failure]) -> Text:
+    """Why `action` (a transition's label, or a `Text`) was refused, in one sentence and its
+    reasons."""
     if not failures:
-        return f"'{trigger}' cannot happen now"
-    lines = "; ".join(f"[{f['guard']}] {f['reason']}" for f in failures)
-    return f"'{trigger}' refused: {lines}"
+        return Text("“%(action)s” cannot happen now.", action=action)
+    return Text(
+        "“%(action)s” was refused: %(reasons)s",
+        action=action,
+        reasons=Sentences([f["message"] for f in failures]),
+    )
+
+
+def update_message(failures: Sequence[Failure]) -> Text:
+    """Why a change of a request's data was refused."""
+    return Text(
+        "The change was refused: %(reasons)s", reasons=Sentences([f["message"] for f in failures])
+    )
 
 
 def last_moves_out(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.errors import NotFound
 from engine.operations.core import EngineCore
-from engine.timers import PlannedTimer
+from engine.timers import PlannedTimer, emb_country
 from engine.views import TimelineEntry
 from storage import requests
 from storage import timers as timer_rows
@@ -26,7 +26,8 @@ def timeline(engine: EngineCore, request_id: int) -> list[TimelineEntry]:
             for r in timer_rows.for_request(conn, request_id, statuses=("pending",))
             if r.name in by_id
         ]
-    planned.extend(engine.timers.projected(definition, row.state, row.data, now))
+        country = emb_country(conn, row.emb_code)
+    planned.extend(engine.timers.projected(definition, row.state, row.data, now, country))
     planned.sort(key=lambda p: (p.due_at, p.timer.id, p.occurrence))
     return [
         TimelineEntry(

@@ -12,9 +12,16 @@ from engine.events import RequestUpdated
 from engine.operations.core import EngineCore
 from engine.operations.locking import lock_request
 from engine.operations.request_view import request_view, stored_view
-from engine.operations.rules import guard_message, last_moves_out, rule_failures
+from engine.operations.rules import (
+    Failure,
+    add_failures,
+    last_moves_out,
+    rule_failures,
+    update_message,
+)
 from engine.operations.validation import merge, validated_patch
 from engine.views import RequestView
+from i18n import Text
 from storage import hot_path, requests
 from workflows.guard_api import RequestFacts
 
@@ -38,13 +45,17 @@ def update(
     transition that left it, so an edit can never break a rule that was enforced. One
     history row (trigger `update`); `on_change` rules of the workflow may send mail."""
     if actor.role not in UPDATE_ROLES:
-        raise NotAllowed(f"role '{actor.role}' may not change a request's data")
+        raise NotAllowed(
+            Text("The role %(role)s may not change a request's data.", role=actor.role)
+        )
     with engine.db.transaction() as conn:
         row = lock_request(conn, request_id, expected_version)
         wf = engine.registry.get(conn, row.programme, row.workflow_version)
         definition = wf.definition
         if definition.states[row.state].final:
-            raise NotAllowed(f"request {request_id} is closed: its data can no longer change")
+            raise NotAllowed(
+                Text("Request %(id)s is closed: its data can no longer change.", id=request_id)
+            )
         hold = definition.hold_state()
         current = row.held_from if row.state == hold and row.held_from else row.state
         left = last_moves_out(requests.history(conn, row.id), current, definition)
@@ -56,16 +67,17 @@ def update(
         if not changes:
             return stored_view(engine, conn, row)
         facts = RequestFacts(row.id, row.programme, row.state, row.emb_code)
-        failures = []
+        failures: list[Failure] = []
         for state, (trigger, dest) in left.items():
             if not set(changes) & set(definition.states[state].collects):
                 continue
             for cand in wf.candidates.get((state, trigger), ()):
                 if cand.dest == dest:
-                    failures.extend(rule_failures(engine, cand.transition, merged, facts))
+                    found = rule_failures(engine, cand.transition, merged, facts, definition.fields)
+                    add_failures(failures, found)
                     break
         if failures:
-            raise GuardFailed(guard_message("update", failures), failures)
+            raise GuardFailed(update_message(failures), failures)
         now = engine.clock()
         history_id = hot_path.record_transition(
             conn,

@@ -8,24 +8,38 @@ from typing import Any
 
 from engine.compiler import CompiledWorkflow
 from engine.errors import InvalidData
+from engine.operations.rules import Sentences
+from i18n import Text
+from workflows.guard_api import field_label
 
 
 def validated_patch(
     wf: CompiledWorkflow, data: Mapping[str, Any], collectable: Sequence[str]
 ) -> dict[str, Any]:
+    """The step's data, validated: `InvalidData` lists every problem ({"field": the field's
+    code path, "message": an `i18n.Text` naming it by its label})."""
     if not isinstance(data, Mapping):
         raise InvalidData(
-            "data must be a JSON object", [{"field": "data", "message": "not an object"}]
+            Text("The data must be a JSON object."),
+            [{"field": "data", "message": Text("Expected a set of named values.")}],
         )
     if not data:
         return {}
-    errors = [
+    definition = wf.definition
+    errors: list[dict[str, Any]] = [
         {
             "field": key,
             "message": (
-                f"'{key}' is not collected at this step"
-                if key in wf.definition.fields
-                else f"'{key}' is not a field of {wf.name}"
+                Text(
+                    "“%(field)s” is not filled in at this step.",
+                    field=field_label(definition.fields, key),
+                )
+                if key in definition.fields
+                else Text(
+                    "%(name)s is not a field of “%(workflow)s”.",
+                    name=repr(key),
+                    workflow=definition.title,
+                )
             ),
         }
         for key in data
@@ -35,8 +49,10 @@ def validated_patch(
     errors.extend(type_errors)
     if errors:
         raise InvalidData(
-            f"{len(errors)} problem(s) in the data: "
-            + "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            Text(
+                "The data was refused: %(problems)s",
+                problems=Sentences([e["message"] for e in errors]),
+            ),
             errors,
         )
     return clean

@@ -119,6 +119,9 @@ def test_a_workshop_runs_from_intake_to_closed_in_the_browser(
     assert report_links, "the final-report mail carries no report link"
     delegate = browser.new_context(base_url=live_server.url, locale="en-US").new_page()
     delegate.goto(report_links[-1])
+    # the delegation is written to in Spanish (the form opens so); this delegate reads English
+    with delegate.expect_navigation():
+        delegate.get_by_role("button", name="English").click()
     delegate.get_by_label(re.compile("experience", re.I)).fill("We saw the registry at work.")
     delegate.get_by_label(re.compile("incorporated or adapted", re.I)).fill("A dedup protocol.")
     delegate.get_by_label(re.compile("recommendations", re.I)).fill("Publish thresholds.")

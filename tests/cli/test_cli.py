@@ -160,10 +160,8 @@ def test_failing_guard_exits_1_naming_the_guard_and_changes_nothing(
         cicie("request", "advance", request["id"], "accept", "--data", json.dumps(data), "--json"),
         "guard_failed",
     )
-    assert {"guard": "internship_admission_criterion"} in [
-        {"guard": d["guard"]} for d in error["details"]
-    ]
-    assert all(d["reason"] for d in error["details"])
+    assert "internship_admission_criterion" in [d["code"] for d in error["details"]]
+    assert all(d["message"] for d in error["details"])
     assert _state(cicie, request["id"]) == before
 
 
@@ -220,6 +218,106 @@ def test_show_lists_available_triggers_with_reasons(
     assert set(available) == {"accept", "decline", "withdraw", "put_on_hold"}
     assert available["accept"]["allowed"] is False
     assert available["accept"]["reasons"]
+
+
+SNAKE_CASE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # a code such as admission_criteria
+
+
+@pytest.mark.parametrize("programme", PROGRAMMES)
+@pytest.mark.parametrize("language", ["es", "fr"])
+def test_show_says_why_each_trigger_is_blocked_in_the_chosen_language_without_codes(
+    cicie: Run, new_request: Callable[[str], dict[str, Any]], programme: str, language: str
+) -> None:
+    request = new_request(programme)
+    shown = ok_json(cicie("request", "show", request["id"], "--json", "--lang", language))
+    english = ok_json(cicie("request", "show", request["id"], "--json", "--lang", "en"))
+    blocked = [a for a in shown["available"] if not a["allowed"]]
+    assert blocked
+    for said, source in zip(shown["available"], english["available"], strict=True):
+        assert said["trigger"] == source["trigger"]
+        assert [r["code"] for r in said["reasons"]] == [r["code"] for r in source["reasons"]]
+        for reason in said["reasons"]:
+            assert set(reason) <= {"code", "message", "field"}
+            assert reason["code"]
+            assert not SNAKE_CASE.search(reason["message"]), reason
+        if said["reasons"]:
+            assert said["reasons"] != source["reasons"]  # said in another language
+    accept = {a["trigger"]: a for a in english["available"]}["accept"]
+    assert any(
+        r["message"].startswith(("Fill in “", "No theme has been recorded in “"))
+        for r in accept["reasons"]
+    ), accept
+
+
+def test_show_in_english_and_in_spanish(
+    cicie: Run, new_request: Callable[[str], dict[str, Any]]
+) -> None:
+    request = new_request("internship")
+    english = ok_json(cicie("request", "show", request["id"], "--json", "--lang", "en"))
+    spanish = ok_json(cicie("request", "show", request["id"], "--json", "--lang", "es"))
+    accept = {a["trigger"]: a for a in english["available"]}["accept"]
+    acepta = {a["trigger"]: a for a in spanish["available"]}["accept"]
+    assert (accept["label"], acepta["label"]) == ("Accept the request", "Aceptar la solicitud")
+    topic = {
+        "code": "required_fields",
+        "field": "internship_topic",
+        "message": "Fill in “Specialised topic of the internship” first.",
+    }
+    assert topic in accept["reasons"]
+    criterion = next(r for r in acepta["reasons"] if r["code"] == "internship_admission_criterion")
+    assert criterion["message"].startswith("No se ha registrado «Criterios de participación»")
+    assert (english["state_label"], spanish["state_label"]) == (
+        "Intake",
+        "Recepción de la solicitud",
+    )
+    text = cicie("request", "show", request["id"], "--lang", "es")
+    assert text.exit_code == 0, text.output
+    assert "Aceptar la solicitud (accept, blocked)" in text.stdout
+    assert "- No se ha registrado «Criterios de participación»" in text.stdout
+    reasons = [line for line in text.stdout.splitlines() if line.startswith("    - ")]
+    assert reasons
+    assert not any(SNAKE_CASE.search(line) for line in reasons)
+
+
+def test_cicie_lang_chooses_the_language_and_lang_overrides_it(
+    cli_env: dict[str, str], new_request: Callable[[str], dict[str, Any]]
+) -> None:
+    request = new_request("seminar")
+    runner = CliRunner()
+
+    def show(env: dict[str, str], *extra: str) -> dict[str, Any]:
+        args = ["request", "show", str(request["id"]), "--json", *extra]
+        return dict(ok_json(runner.invoke(app, args, env={**cli_env, **env})))
+
+    assert show({"CICIE_LANG": "fr"})["state_label"] == "Réception de la demande"
+    assert show({"CICIE_LANG": "fr"}, "--lang", "en")["state_label"] == "Intake"
+
+
+def test_a_refusal_is_said_in_the_chosen_language(
+    cicie: Run, new_request: Callable[[str], dict[str, Any]]
+) -> None:
+    request = new_request("internship")
+    result = cicie("request", "advance", request["id"], "accept", "--json", "--lang", "fr")
+    error = refused(result, "guard_failed")
+    assert error["message"].startswith("«\u00a0Accepter la demande\u00a0» a été refusé")
+    assert all(not SNAKE_CASE.search(d["message"]) for d in error["details"])
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_an_unknown_language_is_a_usage_error(
+    cli_env: dict[str, str], new_request: Callable[[str], dict[str, Any]], how: str
+) -> None:
+    request = new_request("seminar")
+    args = ["request", "show", str(request["id"]), "--json"]
+    env = dict(cli_env)
+    if how == "option":
+        args += ["--lang", "de"]
+    else:
+        env["CICIE_LANG"] = "de"
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.replace("│", " ").split())
+    assert "'de' is not a language of the CICIE interface; use one of: es, en, fr" in said
 
 
 def test_list_filters_by_state_and_programme(

@@ -37,7 +37,7 @@ def _stored(runtime: Runtime, table: sa.Table) -> list[dict[str, object]]:
 
 def test_a_password_is_stored_only_as_an_argon2_hash(accounts: Accounts, runtime: Runtime) -> None:
     user = accounts.add_user("ana", "coordinator", PASSWORD)
-    assert user == UserView(user.id, "ana", "coordinator", "es")
+    assert user == UserView(user.id, "ana", "coordinator", None)  # no language chosen yet
     [row] = _stored(runtime, user_table)
     assert str(row["password_hash"]).startswith("$argon2id$")
     assert PASSWORD not in str(row)

@@ -114,7 +114,7 @@ def test_a_role_outside_the_transition_is_not_allowed(
     engine: Engine, make_request: Callable[..., RequestView]
 ) -> None:
     view = make_request("internship", state="intake")
-    with pytest.raises(NotAllowed, match="role 'viewer' may not 'accept'"):
+    with pytest.raises(NotAllowed, match="The role viewer may not “Accept the request”"):
         engine.advance(view.id, "accept", Actor("viewer", "vera"))
 
 
@@ -122,7 +122,7 @@ def test_a_trigger_of_another_state_is_not_allowed(
     engine: Engine, make_request: Callable[..., RequestView], coordinator: Actor
 ) -> None:
     view = make_request("internship", state="intake")
-    with pytest.raises(NotAllowed, match="possible now: accept"):
+    with pytest.raises(NotAllowed, match=r"possible now: Accept the request \(accept\)"):
         engine.advance(view.id, "close", coordinator)
 
 
@@ -185,10 +185,35 @@ def test_show_lists_each_trigger_with_the_reasons_it_is_blocked(
     _view, available = engine.show(view.id, coordinator)
     by_trigger = {a.trigger: a for a in available}
     assert not by_trigger["confirm_logistics"].allowed
-    assert any("cost-sharing" in r for r in by_trigger["confirm_logistics"].reasons)
+    blocked = by_trigger["confirm_logistics"]
+    assert any("“Cost sharing” has not been filled in" in r for r in blocked.reasons)
+    assert {"required_fields", "cost_sharing_complete", "dates_set"} <= {
+        f["code"] for f in blocked.failures
+    }
+    assert any("«Esquema de costos compartidos»" in r for r in blocked.messages("es"))
     assert by_trigger["put_on_hold"].allowed is False  # it requires a reason first
     _view, as_viewer = engine.show(view.id, Actor("viewer", "v"))
     assert not any(a.allowed for a in as_viewer)
+    assert all(a.to_dict("fr")["reasons"][0]["code"] == "role" for a in as_viewer)
+
+
+def test_a_reason_two_rules_share_is_said_once(
+    engine: Engine, make_request: Callable[..., RequestView], coordinator: Actor
+) -> None:
+    """A workshop's agenda needs sessions for its methodology and for its speakers: one
+    reason, not two."""
+    view = make_request("international_workshop", state="agenda_design")
+    _view, available = engine.show(view.id, coordinator)
+    (approve,) = [a for a in available if a.trigger == "approve_agenda"]
+    reasons = approve.messages("es")
+    assert reasons == ["No se ha registrado ninguna sesión en «Sesiones de la agenda»."]
+    with pytest.raises(GuardFailed) as refused:
+        engine.advance(view.id, "approve_agenda", coordinator)
+    assert [f["code"] for f in refused.value.failures] == ["methodology_complete"]
+    assert refused.value.say("es") == (
+        "No fue posible «Aprobar la agenda»: No se ha registrado ninguna sesión en «Sesiones "
+        "de la agenda»."
+    )
 
 
 def test_a_listener_failure_rolls_the_whole_transition_back(

@@ -182,7 +182,7 @@ def test_the_dry_run_lists_each_live_request_with_what_would_happen_and_writes_n
     # the new field is required to leave intake: every request past it lacks it
     missing = {
         "field": "budget_code",
-        "message": "'budget_code' must be filled in first. "
+        "message": "Fill in “Budget code” first. "
         "(rule 'required_fields' of 'accept' from 'intake')",
     }
     assert intake.invalid_data == ()

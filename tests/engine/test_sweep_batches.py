@@ -23,11 +23,11 @@ GOOD = {"ok": "yes"}
 
 
 def _install_picky_mail(runtime: Runtime, tmp_path: Path) -> None:
-    """The real templates, except that the Spanish reminder's subject prints
+    """The real templates, except that the reminder's subject prints
     `request.data.ok`: a request without it makes rendering fail (StrictUndefined)."""
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATE_DIR, templates)
-    subject = templates / "reminder" / "es.subject.txt"
+    subject = templates / "reminder" / "subject.txt"
     subject.write_text("{{ request.data.ok }} " + subject.read_text(encoding="utf-8"), "utf-8")
     writer = OutboxWriter(
         MailRenderer(templates, timezone=runtime.settings.timezone),
@@ -123,7 +123,7 @@ def test_a_failing_timer_in_a_batch_is_left_to_retry_while_the_others_fire_once(
     assert left.status == "claimed", "kept under the lease, to be taken again"
     assert left.outcome is not None
     assert left.outcome.startswith("error: TemplateError")
-    assert "reminder/es.subject.txt" in left.outcome
+    assert "reminder/subject.txt" in left.outcome
     assert version == 1, "nothing of the failed timer was written"
 
     # before the lease runs out nobody takes it, not even the same worker

@@ -60,8 +60,11 @@ def test_fields_of_a_stage_not_reached_yet_cannot_be_set(
     view = make_request("internship", state="needs_assessment")
     with pytest.raises(InvalidData) as refused:
         engine.update(view.id, COORDINATOR, data={"venue": "INE"})
-    assert refused.value.details == [
-        {"field": "venue", "message": "'venue' is not collected at this step"}
+    (problem,) = refused.value.details
+    assert problem["field"] == "venue"
+    assert str(problem["message"]) == "“Venue” is not filled in at this step."
+    assert refused.value.to_dict("es")["details"] == [
+        {"field": "venue", "message": "«Sede» no se llena en esta etapa."}
     ]
 
 

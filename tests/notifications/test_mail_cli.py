@@ -124,6 +124,38 @@ def test_mail_preview_renders_without_sending(
     assert json.loads(unknown.stdout)["error"]["code"] == "template_error"
 
 
+def test_mail_preview_writes_arabic_right_to_left_and_portuguese(cicie: Any) -> None:
+    arabic = cicie("mail", "preview", "final_report_requested", "--lang", "ar", "--html")
+    assert arabic.exit_code == 0, arabic.output
+    assert "Content-Language: ar" in arabic.stdout
+    assert '<html lang="ar" dir="rtl">' in arabic.stdout
+    assert "طلب التقرير النهائي" in arabic.stdout  # "final report requested"
+    portuguese = _json(
+        cicie(
+            "mail",
+            "preview",
+            "final_report_requested",
+            "--lang",
+            "pt",
+            "--role",
+            "delegates",
+            "--json",
+        )
+    )
+    assert portuguese["language"] == "pt"
+    assert "Solicitamos o seu relatório final" in portuguese["subject"]
+    assert "?lang=pt" in portuguese["text"]
+    assert "Abrir o formulário do relatório final" in portuguese["html"]
+
+
+def test_mail_preview_refuses_a_language_mail_is_not_written_in(cicie: Any) -> None:
+    unknown = cicie("mail", "preview", "request_received", "--lang", "xx")
+    assert unknown.exit_code == 2
+    assert "es, en, fr, pt, ar" in unknown.output
+    shown = cicie("mail", "preview", "--help")
+    assert "es, en, fr, pt, ar" in " ".join(shown.output.split())
+
+
 def test_worker_once_at_a_given_moment_fires_the_deadline_and_delivers(
     cicie: Any, smtp_server: SmtpServer
 ) -> None:

@@ -20,7 +20,8 @@ from notifications.wiring import install_mail
 from storage.models import outbox_table
 from tests.conftest import example_steps
 
-LINK = re.compile(r"https?://[^\s\"'<>]+/(report|status|requests)/([^\s\"'<>]+)")
+# the token is the path's last segment; `?lang=` (the page's language) is not part of it
+LINK = re.compile(r"https?://[^\s\"'<>]+/(report|status|requests)/([^\s\"'<>?]+)")
 
 
 def links_by_recipient(runtime: Runtime, request_id: int, template: str) -> dict[str, set[str]]:

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 from openpyxl import load_workbook
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from cli.main import app
 from tests.results.conftest import PRINTED_COLUMN_TOTALS, PRINTED_YEAR_TOTALS
@@ -81,10 +80,12 @@ def test_report_as_csv_and_pictures_in_a_directory(cicie: Run, tmp_path: Path) -
         "csv",
         "--chart-dir",
         charts,
+        "--lang",
+        "en",
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["year", "Africa", "America", "Asia", "Europe", "total"]
+    assert rows[0] == ["Year", "Africa", "America", "Asia", "Europe", "Total"]
     assert rows[-1] == ["Total", "17", "25", "10", "9", "61"]
     assert {p.name for p in charts.iterdir()} == {
         f"{name}.{ext}"
@@ -126,6 +127,8 @@ def test_a_file_with_an_unknown_country_is_refused_with_its_line(
         ("report", "results", "--from", "2015", "--to", "2004"),
         ("report", "results", "--format", "pdf"),
         ("export", "results", "--output", "out.txt"),
+        ("export", "results", "--output", "out.csv", "--lang", "xx"),
+        ("report", "results", "--format", "csv", "--lang", "ar"),
     ],
 )
 def test_bad_usage_exits_2(cicie: Run, args: tuple[str, ...]) -> None:
@@ -137,7 +140,9 @@ def test_exports_write_the_files_asked_for(cicie: Run, tmp_path: Path) -> None:
     xlsx = tmp_path / "results.xlsx"
     done = ok_json(cicie("export", "results", "--format", "xlsx", "--output", xlsx, "--json"))
     assert done["tables"]["workshops"] == 11  # ten years and the totals row
-    assert "discrepancies" in load_workbook(xlsx).sheetnames
+    sheets = load_workbook(xlsx).sheetnames  # named in the site's language (es by default)
+    assert len(sheets) == len(done["tables"])
+    assert "Discrepancias" in sheets
     courses = tmp_path / "courses.csv"
     ok_json(
         cicie("export", "results", "-o", courses, "--table", "courses", "--from", 2015, "--json")
@@ -158,4 +163,63 @@ def test_exports_write_the_files_asked_for(cicie: Run, tmp_path: Path) -> None:
         )
     )
     assert done["rows"] == 0
-    assert requests.read_text(encoding="utf-8").startswith("id,programme,state")
+    assert requests.read_bytes().startswith("\ufeffSolicitud,Código del programa,Programa".encode())
+
+
+def test_exports_speak_the_language_asked_for(cicie: Run, tmp_path: Path) -> None:
+    assert cicie("import", "history", "--brochure").exit_code == 0
+    xlsx = tmp_path / "resultats.xlsx"
+    done = cicie("export", "results", "-o", xlsx, "--lang", "fr")
+    assert done.exit_code == 0, done.output
+    assert "Ateliers" in done.stdout
+    book = load_workbook(xlsx)
+    assert book.sheetnames[:4] == [
+        "Ateliers",
+        "Pays touchés",
+        "Cours de spécialisation",
+        "Séminaires",
+    ]
+    assert [c.value for c in book["Ateliers"][1]] == [
+        "Année",
+        "Afrique",
+        "Amérique",
+        "Asie",
+        "Europe",
+        "Total",
+    ]
+    courses = tmp_path / "cursos.csv"
+    args = ("export", "results", "-o", courses, "--table", "courses", "--lang", "es")
+    assert cicie(*args).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(courses.read_text(encoding="utf-8-sig"))))
+    peru = next(r for r in rows if "PE" in r["Códigos de los países"].split(";"))
+    assert "Perú" in peru["Países"]
+    assert {r["Código de la región"] for r in rows} >= {"latin_america"}
+    assert {r["Región"] for r in rows} >= {"América Latina"}
+
+
+def test_cicie_lang_chooses_the_language_of_exports(database_url: str, tmp_path: Path) -> None:
+    env = {
+        "CICIE_DATABASE_URL": database_url,
+        "CICIE_HOME": str(tmp_path / "home"),
+        "CICIE_LANG": "fr",
+    }
+    output = tmp_path / "demandes.csv"
+    result = CliRunner().invoke(app, ["export", "requests", "-o", str(output)], env=env)
+    assert result.exit_code == 0, result.output
+    assert output.read_bytes().startswith("\ufeffDemande,Code du programme,Programme".encode())
+    assert "Demandes exportées" in result.stdout
+
+
+def test_the_json_report_is_the_same_in_every_language(cicie: Run) -> None:
+    assert cicie("import", "history", "--brochure").exit_code == 0
+    english = ok_json(cicie("report", "results", "--format", "json", "--lang", "en"))
+    french = ok_json(cicie("report", "results", "--format", "json", "--lang", "fr"))
+    assert french == english == ok_json(cicie("report", "results", "--json"))
+    assert set(english["workshops"]["by_continent"]) == {
+        "Africa",
+        "America",
+        "Asia",
+        "Europe",
+        "Oceania",
+    }
+    assert {c["region"] for c in english["courses"]} >= {"latin_america"}

@@ -45,6 +45,11 @@ CSV = (
 )
 
 
+def test_a_csv_saved_by_excel_with_a_byte_order_mark_reads_the_same() -> None:
+    from_excel = parse_history("\ufeff" + CSV, path="sample.csv")
+    assert checksum(from_excel) == checksum(parse_history(CSV, path="sample.csv"))
+
+
 def _problems(error: pytest.ExceptionInfo[InvalidHistory]) -> list[tuple[int, str]]:
     return [(p.line, p.message) for p in error.value.problems]
 

@@ -3,6 +3,7 @@ on SQLite and on PostgreSQL), tokens for real users, and the bundled example ste
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -249,7 +250,7 @@ def test_a_broken_rule_is_refused_naming_the_guard_and_changes_nothing(
     error = response.json()["error"]
     assert error["code"] == "guard_failed"
     assert error["details"]
-    assert all(d["guard"] and d["reason"] for d in error["details"])
+    assert all(d["code"] and d["message"] for d in error["details"])
     assert _snapshot(client, auth, request["id"]) == before
 
 
@@ -275,9 +276,75 @@ def test_an_agenda_missing_a_methodology_stage_names_the_guard(
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "guard_failed"
-    assert "methodology_complete" in {d["guard"] for d in error["details"]}
-    assert "Voter registry" in " ".join(d["reason"] for d in error["details"])
+    assert "methodology_complete" in {d["code"] for d in error["details"]}
+    assert "Voter registry" in " ".join(d["message"] for d in error["details"])
     assert _snapshot(client, auth, request["id"]) == before
+
+
+SNAKE_CASE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # a code such as admission_criteria
+
+
+def _blocked_reasons(client: TestClient, auth: Auth, accept_language: str) -> dict[str, Any]:
+    request = _new_request(client, auth)
+    headers = auth("coordinator") | {"Accept-Language": accept_language}
+    shown = client.get(f"/api/requests/{request['id']}", headers=headers)
+    assert shown.status_code == 200, shown.text
+    return dict(shown.json())
+
+
+def test_reasons_come_in_the_callers_language_with_their_codes(
+    client: TestClient, auth: Auth
+) -> None:
+    shown = _blocked_reasons(client, auth, "fr")
+    assert shown["state_label"] == "Réception de la demande"
+    accept = {a["trigger"]: a for a in shown["available"]}["accept"]
+    assert accept["label"] == "Accepter la demande"
+    assert accept["reasons"]
+    for reason in accept["reasons"]:
+        assert set(reason) <= {"code", "message", "field"}
+        assert not SNAKE_CASE.search(reason["message"]), reason
+    timing = next(r for r in accept["reasons"] if r["code"] == "workshop_timing_recorded")
+    assert timing["message"].startswith("«\u00a0Moment dans le cycle électoral\u00a0» n'a pas")
+
+
+def test_accept_language_q_values_are_respected(client: TestClient, auth: Auth) -> None:
+    shown = _blocked_reasons(client, auth, "es;q=0.1, en;q=0.9")
+    accept = {a["trigger"]: a for a in shown["available"]}["accept"]
+    assert accept["label"] == "Accept the request"
+    assert any(
+        r["message"].startswith("“Timing in the electoral cycle” has not been recorded")
+        for r in accept["reasons"]
+    )
+
+
+def test_a_refusal_and_its_field_messages_come_in_the_callers_language(
+    client: TestClient, auth: Auth
+) -> None:
+    request = _new_request(client, auth)
+    spanish = auth("coordinator") | {"Accept-Language": "es-MX,es;q=0.9"}
+    refused = client.post(
+        f"/api/requests/{request['id']}/advance", headers=spanish, json={"trigger": "accept"}
+    )
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["message"].startswith("No fue posible «Aceptar la solicitud»:")
+    assert all(not SNAKE_CASE.search(d["message"]) for d in error["details"])
+    bad = client.post(
+        f"/api/requests/{request['id']}/advance",
+        headers=spanish,
+        json={"trigger": "accept", "data": {"timing_scenario": "someday"}},
+    )
+    assert bad.status_code == 422
+    (detail,) = bad.json()["error"]["details"]
+    assert detail == {
+        "field": "timing_scenario",
+        "message": "«Momento del ciclo electoral»: No es una de las opciones permitidas.",
+    }
+    body = client.post(
+        f"/api/requests/{request['id']}/advance", headers=spanish, json={"colour": "blue"}
+    )
+    messages = {d["field"]: d["message"] for d in body.json()["error"]["details"]}
+    assert messages["body.trigger"] == "Este dato es obligatorio."
 
 
 def test_a_stale_expected_version_is_a_conflict_and_changes_nothing(

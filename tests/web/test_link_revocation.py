@@ -239,7 +239,8 @@ def test_a_bad_attachment_id_to_remove_is_a_422_not_a_500(
     english: TestClient, runtime: Runtime, workshop: RequestView, value: str
 ) -> None:
     url = link(runtime, workshop.id, email=KARLA)
-    token = csrf_of(english.get(url).text)
+    # Karla is written to in Spanish: the link opened in English (remembered for its pages)
+    token = csrf_of(english.get(f"{url}?lang=en").text)
     english.post(
         url,
         data={**REPORT, "action": "save", "csrf_token": token},

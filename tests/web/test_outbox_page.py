@@ -59,6 +59,12 @@ def test_a_message_page_shows_headers_and_the_text_escaped(
     assert '<pre class="mail-body">' in html
     assert "<script>alert(1)</script>" not in html
     assert "Send again" not in html  # only a dead letter can be sent again
+    # the event, its language and its status in words, its time local with the zone named
+    assert "<dd>Request received</dd>" in html
+    assert "request_received" not in html
+    assert "Spanish" in html
+    assert "Queued" in html
+    assert "(Mexico City)" in html
 
 
 def test_a_dead_letter_is_sent_again_with_the_same_message_id(

@@ -112,15 +112,18 @@ def test_an_intern_saves_a_draft_attaches_a_pdf_and_submits(
     assert draft is None
 
 
-def test_a_workshop_report_is_submitted_by_a_delegate(
+def test_a_workshop_report_is_submitted_by_a_delegate_in_their_correspondence_language(
     english: TestClient, runtime: Runtime, make_request: MakeRequest
 ) -> None:
     view = make_request("international_workshop", "final_report")
+    assert view.data["contact_language"] == "es"  # the delegation is written to in Spanish
     url = link(runtime, view.id, email="karla.mendez@example.org")  # a delegate
-    token = csrf_of(english.get(url).text)
+    page = english.get(url)  # an English browser: the request's language comes first
+    assert '<html lang="es" dir="ltr">' in page.text
+    token = csrf_of(page.text)
     response = english.post(url, data={**REPORT, "action": "submit", "csrf_token": token})
     assert response.status_code == 200
-    assert "Thank you" in response.text
+    assert "Gracias: se recibió el informe final" in response.text
     last = runtime.engine.history(view.id)[-1]
     assert last.actor == "delegate:karla.mendez@example.org"
 
@@ -308,9 +311,9 @@ def test_a_request_not_awaiting_a_report_says_so(
     assert page.status_code == 200
     assert "not awaiting a final report" in page.text
     assert "<textarea" not in page.text
-    response = english.post(
-        url, data={**REPORT, "action": "submit", "csrf_token": csrf_of(page.text)}
-    )
+    # a form kept open from earlier (the session's CSRF token, as any page of it carries)
+    token = csrf_of(english.get("/login").text)
+    response = english.post(url, data={**REPORT, "action": "submit", "csrf_token": token})
     assert response.status_code == 409
     assert runtime.engine.get(view.id).state == "logistics"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from html import unescape
 from typing import Any
 
@@ -14,7 +15,9 @@ from starlette.testclient import TestClient
 from engine.accounts import Accounts
 from engine.actor import Actor
 from engine.bootstrap import Runtime
+from engine.clock import ManualClock
 from engine.service import Engine
+from engine.sweep import TimerSweep
 from engine.views import RequestView
 from notifications.wiring import install_mail
 from tests.web.conftest import SignIn, csrf_of
@@ -144,9 +147,10 @@ def test_an_advance_with_the_fields_of_the_step_moves_the_request(
     assert "Accepted by phone" in shown  # in the history
     mails = re.search(r'<ul class="mails">(.*?)</ul>', shown, re.S)
     assert mails, "the change lists the mail it queued"
-    assert "request_received" in mails.group(1)
+    assert "Request received" in mails.group(1)  # the event, not the template's code
+    assert "request_received" not in mails.group(1)
     assert "registry@example.org" in mails.group(1)
-    assert "pending" in mails.group(1)
+    assert "Queued" in mails.group(1)
 
 
 def test_saving_fields_then_advancing(
@@ -232,7 +236,7 @@ def test_two_coordinators_at_once_the_second_gets_a_409_and_keeps_what_they_type
     assert second.status_code == 409
     html = second.text
     assert "Someone else changed this request since you opened it" in html
-    assert "coordinator:ana" in html
+    assert "ana (Coordinator)" in html  # who changed it, the role in words
     # what Luis typed is still in the form; what is stored now is shown under "Data"
     assert value_of(html, "contact_name") == "Luis's contact"
     assert value_of(html, "contact_email") == "luis@example.org"
@@ -297,7 +301,42 @@ def test_the_page_lists_upcoming_timers_and_the_history(
     view = make_request("international_workshop", "intake")
     html = sign_in("coordinator", "ana").get(f"/requests/{view.id}").text
     assert "Request waiting at intake" in html  # the stale_intake reminder, armed at creation
-    assert "coordinator:ana" in html  # who created it
+    assert "ana (Coordinator)" in html  # who created it
+    coming = re.search(r'id="timeline-heading">.*?</section>', html, re.S)
+    assert coming is not None
+    assert "the CICIE coordination" in coming.group(0)  # to whom, in words
+    assert "coordinator</td>" not in coming.group(0)
+    assert "(Mexico City)" in coming.group(0)  # a local time, its zone named
+
+
+def test_a_reminder_in_the_history_is_named_and_dated_in_the_readers_language(
+    make_request: Callable[..., RequestView],
+    sign_in: SignIn,
+    clock: ManualClock,
+    engine: Engine,
+) -> None:
+    view = make_request("international_workshop", "intake")
+    sweep = TimerSweep(engine, worker="test")
+    for _ in range(30):  # day by day, as the worker would, until the intake reminder fires
+        clock.advance(timedelta(days=1))
+        sweep.run_once()
+        if any(h.trigger.startswith("timer:") for h in engine.history(view.id)):
+            break
+    browser = sign_in("coordinator", "ana")
+    page = f"/requests/{view.id}"
+    token = csrf_of(browser.get(page).text)
+    browser.post("/language", data={"language": "es", "csrf_token": token, "next": page})
+    html = browser.get(page).text
+    history = re.search(r'id="history-heading">.*?</section>', html, re.S)
+    assert history is not None
+    text = history.group(0)
+    assert "Solicitud sin atender en recepción" in text  # the reminder's name in Spanish
+    assert "CICIE (automático)" in text  # who: the system, in words
+    assert "Vencimiento:" in text
+    assert "(Ciudad de México)" in text
+    assert "timer:" not in text
+    assert "system:" not in text
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", text)  # no ISO timestamp
 
 
 def test_the_earlier_stages_can_be_corrected(

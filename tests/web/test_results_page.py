@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Callable
 
 import pytest
@@ -95,21 +96,33 @@ def test_years_that_are_not_years_are_a_400_page(
     assert viewer.get(f"/results.csv?{query}").status_code == 400
 
 
+def csv_rows(content: bytes) -> list[list[str]]:
+    """The rows of a CSV download, read as Excel reads it (UTF-8 with its byte-order mark)."""
+    assert content.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
 def test_the_csv_download_has_the_filters(viewer: TestClient, brochure: Runtime) -> None:
     response = viewer.get("/results.csv?from=2010&to=2012")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == (
         'attachment; filename="cicie-results-workshops-2010-2012.csv"'
     )
-    rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0][0] == "year"
-    assert rows[0][-1] == "total"
+    rows = csv_rows(response.content)
+    assert rows[0][0] == "Year"
+    assert rows[0][-1] == "Total"
     assert [r[0] for r in rows[1:]] == ["2010", "2011", "2012", "Total"]
     assert rows[-1][-1] == "26"
     countries = viewer.get("/results.csv?table=countries")
     assert countries.status_code == 200
-    assert countries.text.startswith("code,name,continent")
+    assert csv_rows(countries.content)[0] == [
+        "Country code",
+        "Country",
+        "Continent",
+        "Workshops",
+        "Activities",
+    ]
     assert viewer.get("/results.csv?table=nope").status_code == 404
 
 
@@ -120,13 +133,37 @@ def test_the_xlsx_download_holds_every_table(viewer: TestClient, brochure: Runti
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     book = load_workbook(io.BytesIO(response.content))
-    assert {"workshops", "countries", "courses", "seminars", "discrepancies"} <= set(
+    assert {"Workshops", "Countries reached", "Specialization courses", "Seminars"} <= set(
         book.sheetnames
     )
-    sheet = book["workshops"]
+    sheet = book["Workshops"]
     last = [c.value for c in list(sheet.iter_rows())[-1]]
     assert last[0] == "Total"
     assert last[-1] == 61
+
+
+def test_the_downloads_speak_the_language_of_the_page(
+    client: TestClient, accounts: Accounts, brochure: Runtime, make_request: MakeRequest
+) -> None:
+    make_request("international_workshop", "intake")
+    accounts.add_user("felix", "viewer", "felix-password-long", language="fr")
+    token = csrf_of(client.get("/login").text)
+    client.post(
+        "/login",
+        data={"username": "felix", "password": "felix-password-long", "csrf_token": token},
+    )
+    rows = csv_rows(client.get("/requests.csv").content)
+    header, row = rows[0], dict(zip(rows[0], rows[1], strict=True))
+    assert {"Programme", "Code du programme"} <= set(header)
+    title = brochure.registry.definitions["international_workshop"].title.get("fr")
+    assert (row["Code du programme"], row["Programme"]) == ("international_workshop", title)
+    assert title != "International Workshop"
+    assert (row["Code du pays"], row["Pays"], row["Continent"]) == ("HN", "Honduras", "Amérique")
+    assert row["Créée (heure de Mexico)"] == "2026-01-12 09:00"  # 15:00 UTC, in Mexico City
+    workshops = csv_rows(client.get("/results.csv?from=2004&to=2015").content)
+    assert workshops[0] == ["Année", "Afrique", "Amérique", "Asie", "Europe", "Total"]
+    book = load_workbook(io.BytesIO(client.get("/results.xlsx").content))
+    assert {"Ateliers", "Pays touchés", "Séminaires"} <= set(book.sheetnames)
 
 
 def test_the_requests_downloads_filter_and_defuse_formulas(
@@ -140,17 +177,22 @@ def test_the_requests_downloads_filter_and_defuse_formulas(
         title='=HYPERLINK("http://evil.example","x")',
         actor=coordinator,  # type: ignore[arg-type]
     )
-    rows = list(csv.reader(io.StringIO(viewer.get("/requests.csv?programme=internship").text)))
+    rows = csv_rows(viewer.get("/requests.csv?programme=internship").content)
     assert [r[1] for r in rows[1:]] == ["internship"]
-    every = viewer.get("/requests.csv").text
-    assert "'=HYPERLINK" in every
+    every = viewer.get("/requests.csv").content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in every  # CSV: the usual apostrophe, a CSV cell has no type
     assert "\n=HYPERLINK" not in every
     response = viewer.get("/requests.xlsx?programme=international_workshop")
     assert response.headers["content-disposition"] == 'attachment; filename="cicie-requests.xlsx"'
-    sheet = load_workbook(io.BytesIO(response.content))["requests"]
-    titles = [row[9].value for row in list(sheet.iter_rows())[1:]]
-    assert titles == ['\'=HYPERLINK("http://evil.example","x")']
-    assert sheet.cell(2, 10).data_type == "s"  # text, not a formula
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book["Requests"]
+    header = [c.value for c in sheet[1]]
+    title = sheet.cell(2, header.index("Title") + 1)
+    # XLSX: a text cell, shown as typed (no apostrophe), never a formula
+    assert (title.value, title.data_type) == ('=HYPERLINK("http://evil.example","x")', "s")
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert not re.search(r"<f[ >/]", xml)
 
 
 def test_only_plain_drawings_are_inlined() -> None:
@@ -164,3 +206,27 @@ def test_only_plain_drawings_are_inlined() -> None:
     ):
         with pytest.raises(ValueError, match="unexpected"):
             safe_svg(bad)
+
+
+def test_the_page_and_its_charts_speak_the_readers_language(
+    client: TestClient, accounts: Accounts, brochure: Runtime
+) -> None:
+    accounts.add_user("rosa", "viewer", "rosa-password-long", language="es")
+    token = csrf_of(client.get("/login").text)
+    client.post(
+        "/login",
+        data={"username": "rosa", "password": "rosa-password-long", "csrf_token": token},
+    )
+    html = client.get("/results").text
+    # the chart's title, legend and tooltips, the map's legend: Spanish
+    assert "Talleres internacionales por año y continente (61)" in html
+    assert "África (17)" in html
+    assert "América (25)" in html
+    assert "Talleres internacionales sobre administración y justicia electoral" in html
+    assert "10 o más" in html
+    assert re.search(r"<title>Perú: \d+ talleres</title>", html)  # a country's tooltip
+    # continents and regions as words, never their codes
+    assert '<th scope="col" class="num">Europa</th>' in html
+    assert "América Latina" in html
+    for code in ("latin_america", "inter_regional", "asia_pacific", "arab_states"):
+        assert f">{code}<" not in html

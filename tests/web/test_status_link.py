@@ -32,7 +32,7 @@ MakeRequest = Callable[..., RequestView]
 def make_emb(make_emb: Callable[..., str]) -> Callable[..., str]:
     """EMBs with the address the status links below are issued to: a link is honoured only
     for an address that is still a recipient of the request."""
-    return functools.partial(make_emb, email="contact@emb.example")
+    return functools.partial(make_emb, email="contact@emb.example", language="en")
 
 
 def status_url(runtime: Runtime, request_id: int, purpose: str = "status") -> str:

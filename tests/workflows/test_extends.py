@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from config.catalogues import load_catalogues
+from config.catalogues import Label, load_catalogues
 from config.settings import Settings
 from engine.actor import Actor
 from engine.clock import ManualClock
@@ -45,7 +45,11 @@ COORDINATOR = Actor("coordinator", "ana")
 
 
 def plain(value: Any) -> Any:
-    """A definition as comparable data, every part in its order, without where it came from."""
+    """A definition as comparable data, every part in its order, without where it came from.
+    A label is what it says in es, en and fr: the frozen files give the three texts inline,
+    the live ones their English text, which the catalogues translate."""
+    if isinstance(value, Label):
+        return {lang: value.get(lang) for lang in ("es", "en", "fr")}
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in fields(value) if f.name not in WHERE}
     if isinstance(value, Mapping):
@@ -184,7 +188,8 @@ def test_a_later_change_to_a_base_makes_a_new_version_and_leaves_the_stored_one(
     old = first.create("seminar", emb_code="HN", title="Before", actor=COORDINATOR)
     base = folder / "base" / "programme.yaml"
     text = base.read_text(encoding="utf-8")
-    base.write_text(text.replace("en: Start, fr:", "en: Begin, fr:", 1), encoding="utf-8")
+    assert text.count("    label: Start\n") == 1
+    base.write_text(text.replace("    label: Start\n", "    label: Begin\n"), encoding="utf-8")
 
     second = _engine(db, folder, clock)
     new = second.create("seminar", emb_code="HN", title="After", actor=COORDINATOR)

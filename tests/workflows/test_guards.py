@@ -1,7 +1,10 @@
-"""The brochure's rules, exercised through the guard registry with the real catalogues."""
+"""The brochure's rules, exercised through the guard registry with the real catalogues and the
+real workflows' field labels: each reason is a sentence said in the reader's language, naming
+fields by their labels, never by their codes."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -9,7 +12,24 @@ import pytest
 
 import workflows.guards  # noqa: F401  (fills the registry)
 from config.catalogues import load_catalogues
+from i18n import LANGUAGES, Text
+from workflows.definition import FieldDef
 from workflows.guard_api import GUARDS, GuardContext, RequestFacts
+from workflows.loader import WORKFLOW_DIR, load_file
+
+CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # a snake_case code such as admission_criteria
+
+
+def _fields() -> dict[str, FieldDef]:
+    """The fields of the bundled programmes (the first definition of a name wins)."""
+    found: dict[str, FieldDef] = {}
+    for name in ("international_workshop", "internship", "specialization_course", "seminar"):
+        for key, spec in load_file(WORKFLOW_DIR / f"{name}.yaml").fields.items():
+            found.setdefault(key, spec)
+    return found
+
+
+FIELDS = _fields()
 
 WORKSHOP_STAGES = ["emb_challenges", "mexican_experience", "international_comparison"]
 COURSE_STAGES = [
@@ -30,8 +50,9 @@ FULL_MATRIX = {
 }
 
 
-def check(name: str, data: Any, params: Any = None) -> list[str]:
-    """Run a registered guard as the engine would: parameters parsed by its model."""
+def reasons_of(name: str, data: Any, params: Any = None) -> list[Text]:
+    """Run a registered guard as the engine would: parameters parsed by its model, the
+    workflow's fields at hand."""
     spec = GUARDS.get(name)
     assert spec is not None, f"guard {name!r} is not registered"
     parsed, problems = spec.parse_params(params)
@@ -41,11 +62,23 @@ def check(name: str, data: Any, params: Any = None) -> list[str]:
         params=parsed,
         catalogues=load_catalogues(),
         request=RequestFacts(id=1, programme="test", state="intake"),
+        fields=FIELDS,
     )
     reasons = spec.fn(ctx)
     assert isinstance(reasons, list)
-    assert all(isinstance(r, str) and r.endswith(".") for r in reasons)
+    assert all(isinstance(r, Text) for r in reasons)
     return reasons
+
+
+def check(name: str, data: Any, params: Any = None) -> list[str]:
+    """The guard's reasons in English, each a sentence; said in every language too."""
+    reasons = reasons_of(name, data, params)
+    for reason in reasons:
+        for language in LANGUAGES:
+            assert reason.say(language).strip()
+    english = [r.say("en") for r in reasons]
+    assert all(r.endswith(".") for r in english), english
+    return english
 
 
 def session(title: str, stages: list[str], speakers: list[str] | None = None) -> dict[str, Any]:
@@ -110,14 +143,15 @@ def test_cost_sharing_following_the_rules_holds() -> None:
 
 def test_missing_cost_sharing_is_refused() -> None:
     (reason,) = check("cost_sharing_complete", {})
-    assert "cost-sharing matrix (cost_sharing) has not been filled in" in reason
-    assert "lodging_meals" in reason
+    assert reason.startswith("“Cost sharing” has not been filled in")
+    assert "Lodging and meals of the visiting delegation; Local transport" in reason
+    assert "lodging_meals" not in reason
 
 
 def test_category_without_payer_is_named() -> None:
     matrix = {k: v for k, v in FULL_MATRIX.items() if k != "interpretation"}
     assert check("cost_sharing_complete", {"cost_sharing": matrix}) == [
-        "No payer set for 'Simultaneous interpretation'."
+        "No payer set for “Simultaneous interpretation”."
     ]
 
 
@@ -126,7 +160,8 @@ def test_emb_cannot_be_charged_for_lodging() -> None:
         "cost_sharing_complete", {"cost_sharing": {**FULL_MATRIX, "lodging_meals": "emb"}}
     )
     assert reason.startswith(
-        "'Lodging and meals of the visiting delegation' cannot be paid by 'emb'"
+        "“Lodging and meals of the visiting delegation” cannot be paid by “Visiting electoral "
+        "authority” under CICIE's cost-sharing rules; it may be paid by Founders"
     )
 
 
@@ -146,7 +181,7 @@ def test_international_experts_may_be_paid_by_founders_or_left_out() -> None:
 def test_unknown_cost_category_is_named() -> None:
     matrix = {**FULL_MATRIX, "per_diem": "founders"}
     assert check("cost_sharing_complete", {"cost_sharing": matrix}) == [
-        "'per_diem' is not a cost category."
+        "“per_diem” is not a cost category."
     ]
 
 
@@ -169,22 +204,22 @@ def test_date_objects_are_accepted() -> None:
 
 
 def test_missing_end_date_is_refused() -> None:
-    assert check("dates_set", {"event_start": "2016-04-18"}) == [
-        "The end date of the event (event_end) has not been set."
-    ]
+    assert check("dates_set", {"event_start": "2016-04-18"}) == ["“End date” has not been set."]
 
 
 def test_invalid_start_date_is_named() -> None:
     (reason,) = check("dates_set", {"event_start": "2016-13-01", "event_end": "2016-04-22"})
-    assert reason == (
-        "The start date of the event (event_start) '2016-13-01' is not a valid date (YYYY-MM-DD)."
-    )
+    assert reason == "“Start date” is not a valid date: “2016-13-01” (expected YYYY-MM-DD)."
 
 
 def test_event_ending_before_it_starts_is_refused() -> None:
     (reason,) = check("dates_set", {"event_start": "2016-10-07", "event_end": "2016-10-05"})
-    assert "starts on 2016-10-07" in reason
-    assert "ends earlier, on 2016-10-05" in reason
+    assert reason == (
+        "The event starts on October 7, 2016 (“Start date”) but ends earlier, on October 5, 2016 "
+        "(“End date”)."
+    )
+    (spanish,) = reasons_of("dates_set", {"event_start": "2016-10-07", "event_end": "2016-10-05"})
+    assert "7 de octubre de 2016" in spanish.say("es")
 
 
 # ------------------------------------------------------------------ themes
@@ -197,13 +232,13 @@ def test_catalogue_themes_hold() -> None:
 
 def test_request_without_themes_is_refused() -> None:
     (reason,) = check("themes_in_catalogue", {"themes": []})
-    assert reason.startswith("No theme has been recorded (themes)")
+    assert reason.startswith("No theme has been recorded in “Requested themes”")
 
 
 def test_unknown_theme_is_named() -> None:
     data = {"themes": ["electoral_cycle.voter_registry", "voter_id_badging"]}
     assert check("themes_in_catalogue", data) == [
-        "Theme 2 'voter_id_badging' (themes) is not in the CICIE theme catalogue."
+        "Theme 2 of “Requested themes” (“voter_id_badging”) is not in the CICIE theme catalogue."
     ]
 
 
@@ -223,15 +258,14 @@ def test_complete_final_report_holds() -> None:
 def test_final_report_without_adaptations_is_refused() -> None:
     data = {**REPORT, "final_report_adaptations": "   "}
     assert check("final_report_complete", data) == [
-        "The final report lacks the aspects to be incorporated or adapted at the EMB "
-        "(final_report_adaptations)."
+        "The final report lacks “Aspects to be incorporated or adapted at the institution”."
     ]
 
 
 def test_final_report_without_recommendations_to_ine_is_refused() -> None:
     data = {k: v for k, v in REPORT.items() if k != "final_report_recommendations"}
     (reason,) = check("final_report_complete", data)
-    assert "observations and recommendations on INE's work" in reason
+    assert reason == "The final report lacks “Observations and recommendations on INE's work”."
 
 
 # ------------------------------------------------------------------ methodology
@@ -253,8 +287,8 @@ def test_session_without_international_stage_is_refused() -> None:
         ]
     }
     assert check("methodology_complete", data, WORKSHOP) == [
-        "Agenda session 2 'Voter registry' lacks the methodology stage "
-        "'international comparative perspective'."
+        "Agenda session 2 “Voter registry” lacks the methodology stage "
+        "“international comparative perspective”."
     ]
 
 
@@ -262,12 +296,12 @@ def test_session_without_stages_lacks_all_three() -> None:
     data = {"agenda_sessions": [{"title": "Preliminary results"}]}
     reasons = check("methodology_complete", data, WORKSHOP)
     assert len(reasons) == 3
-    assert all(r.startswith("Agenda session 1 'Preliminary results' lacks") for r in reasons)
+    assert all(r.startswith("Agenda session 1 “Preliminary results” lacks") for r in reasons)
 
 
 def test_workshop_without_sessions_is_refused() -> None:
     assert check("methodology_complete", {}, WORKSHOP) == [
-        "No agenda session has been recorded (agenda_sessions)."
+        "No agenda session has been recorded in “Agenda sessions”."
     ]
 
 
@@ -280,8 +314,8 @@ def test_course_without_team_work_is_refused() -> None:
     stages = [s for s in COURSE_STAGES if s != "team_work"]
     data = {"agenda_sessions": [session("Day 1", stages[:2]), session("Day 2", stages[2:])]}
     assert check("methodology_complete", data, COURSE) == [
-        "No agenda session (agenda_sessions) covers the methodology stage "
-        "'team work on common problems'."
+        "No session of “Agenda sessions” covers the methodology stage "
+        "“team work on common problems”."
     ]
 
 
@@ -307,7 +341,7 @@ def test_methodology_parameters_with_a_typo_are_refused_at_load(params: dict[str
 def test_session_without_speaker_is_refused() -> None:
     data = {"agenda_sessions": [session("Voter registry", WORKSHOP_STAGES, speakers=[])]}
     assert check("sessions_have_speakers", data) == [
-        "Agenda session 1 'Voter registry' has no speaker; assign at least 1."
+        "Agenda session 1 “Voter registry” has no named speaker; assign at least one."
     ]
 
 
@@ -318,7 +352,7 @@ def test_speaker_without_name_is_named() -> None:
         ]
     }
     assert check("sessions_have_speakers", data) == [
-        "Speaker 2 of Agenda session 1 'Voter registry' has no name."
+        "Agenda session 1 “Voter registry”: speaker 2 has no name."
     ]
 
 
@@ -330,7 +364,8 @@ def test_sessions_with_speakers_hold() -> None:
 def test_seminar_without_speakers_is_refused() -> None:
     (reason,) = check("speakers_listed", {"speakers": []})
     assert reason == (
-        "No speaker confirmed (speakers); invite at least 1 expert to deliberate the topic."
+        "No speaker has been confirmed in “Speakers”; invite at least one expert to deliberate "
+        "the topic."
     )
 
 
@@ -351,19 +386,21 @@ def test_recorded_timing_scenario_holds(scenario: str) -> None:
 
 def test_intake_without_timing_scenario_is_refused() -> None:
     (reason,) = check("workshop_timing_recorded", {})
-    assert reason.startswith("No timing scenario has been recorded (timing_scenario)")
+    assert reason.startswith("“Timing in the electoral cycle” has not been recorded; choose")
     assert "before a political-electoral reform" in reason
 
 
 def test_unknown_timing_scenario_is_named() -> None:
     (reason,) = check("workshop_timing_recorded", {"timing_scenario": "after_elections"})
-    assert reason.startswith("'after_elections' is not a valid timing scenario")
+    assert reason.startswith(
+        "“after_elections” is not a valid choice for “Timing in the electoral cycle”"
+    )
 
 
 def test_several_timing_scenarios_are_refused() -> None:
     data = {"timing_scenario": ["before_elections", "before_reform"]}
     (reason,) = check("workshop_timing_recorded", data)
-    assert "must be a single choice" in reason
+    assert "takes a single choice" in reason
 
 
 # ------------------------------------------------------------------ internship admission
@@ -378,14 +415,14 @@ def test_internship_meeting_one_criterion_holds() -> None:
 
 def test_internship_without_admission_criterion_is_refused() -> None:
     (reason,) = check("internship_admission_criterion", {"admission_criteria": []})
-    assert reason.startswith("No internship admission criterion has been recorded")
+    assert reason.startswith("“Admission criteria” has not been recorded")
     assert "(c) the EMB develops new mechanisms for safety and reliability" in reason
 
 
 def test_unknown_admission_criterion_is_named() -> None:
     data = {"admission_criteria": ["security_reliability", "d"]}
     (reason,) = check("internship_admission_criterion", data)
-    assert reason.startswith("'d' is not a valid internship admission criterion")
+    assert reason.startswith("“d” is not a valid choice for “Admission criteria”")
 
 
 # ------------------------------------------------------------------ specialization course
@@ -398,21 +435,22 @@ def test_course_with_region_and_associate_partner_holds() -> None:
 
 def test_course_without_region_or_partner_is_refused() -> None:
     reasons = check("regional_partner_set", {})
-    assert reasons[0] == "The region of the course (region) has not been set."
-    assert reasons[1].startswith("No partner institution (partner_institution) has been set")
+    assert reasons[0] == "“Region” has not been set."
+    assert reasons[1].startswith("“Co-organising partner institution” has not been set")
 
 
 def test_founder_is_not_a_regional_partner() -> None:
     (reason,) = check("regional_partner_set", {"region": "africa", "partner_institution": "INE"})
-    assert reason.startswith(
-        "Partner institution 'INE' (Instituto Nacional Electoral) is a founder member"
+    assert reason == (
+        "Instituto Nacional Electoral (INE) cannot co-organise the course: it is a founder "
+        "member, and the course needs an associate member."
     )
 
 
 def test_unknown_partner_is_named() -> None:
     data = {"region": "europe", "partner_institution": "OSCE"}
     assert check("regional_partner_set", data) == [
-        "Partner institution 'OSCE' (partner_institution) is not in the partner catalogue."
+        "“OSCE” (“Co-organising partner institution”) is not in the partner catalogue."
     ]
 
 
@@ -449,10 +487,11 @@ def test_second_founder_funded_participant_of_an_emb_is_refused() -> None:
         ]
     }
     (reason,) = check("one_funded_participant_per_emb", data)
-    assert reason.startswith(
-        "EMB 'TSE' (CR) has 2 participants funded by the founders (Gabriela Solano, Andrés Quesada)"
+    assert reason == (
+        "Participants of EMB “TSE” (Costa Rica) funded by the founders: 2 (Gabriela Solano and "
+        "Andrés Quesada); the founders fund 1 per EMB, so set “Funded by” to “the EMB” for any "
+        "other whose EMB covers the full cost."
     )
-    assert "funded_by: emb" in reason
 
 
 def test_same_emb_name_in_two_countries_counts_separately() -> None:
@@ -474,7 +513,7 @@ def test_third_participant_of_an_emb_is_refused_when_capped() -> None:
         ]
     }
     assert check("one_funded_participant_per_emb", data, {"max_per_emb": 2}) == [
-        "EMB 'TSE' (CR) has 3 participants; at most 2 per EMB may take part."
+        "EMB “TSE” (Costa Rica) has 3 participants; at most 2 per EMB may take part."
     ]
 
 
@@ -486,9 +525,9 @@ def test_participant_without_emb_or_funding_is_named() -> None:
         ]
     }
     assert check("one_funded_participant_per_emb", data) == [
-        "Participant 1 'Rubén Castillo' does not say which EMB they come from (emb).",
-        "Participant 2 'Milagros Quispe' has no valid funding source (funded_by 'partner'); "
-        "use one of: founders, emb.",
+        "Participant 1 “Rubén Castillo”: “Electoral management body” has not been filled in.",
+        "Participant 2 “Milagros Quispe”: “Funded by” must be the founders or the EMB, not "
+        "“partner”.",
     ]
 
 
@@ -501,10 +540,53 @@ def test_seminar_topic_meeting_a_criterion_holds() -> None:
 
 def test_seminar_without_topic_criterion_is_refused() -> None:
     (reason,) = check("seminar_topic_criterion", {"topic_criterion": ""})
-    assert reason.startswith("No topic-selection criterion has been recorded (topic_criterion)")
+    assert reason.startswith("“Topic-selection criterion” has not been recorded")
     assert "(b) changes in electoral systems driven by globalisation and technology" in reason
 
 
 def test_unknown_seminar_criterion_is_named() -> None:
     (reason,) = check("seminar_topic_criterion", {"topic_criterion": "popularity"})
-    assert reason.startswith("'popularity' is not a valid topic-selection criterion")
+    assert reason.startswith("“popularity” is not a valid choice for “Topic-selection criterion”")
+
+
+# ------------------------------------------------------------------ languages
+
+
+@pytest.mark.parametrize("name", sorted(GUARDS.names()))
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_refusal_names_fields_by_their_labels_never_by_their_codes(
+    name: str, language: str
+) -> None:
+    for reason in reasons_of(name, {}, PARAMS.get(name)):
+        said = reason.say(language)
+        assert not CODE.search(said), said
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "pt", "ar"])
+def test_a_refusal_is_said_in_the_readers_language(language: str) -> None:
+    (reason,) = reasons_of("final_report_complete", REPORT | {"final_report_experience": ""})
+    label = FIELDS["final_report_experience"].label
+    assert label is not None
+    assert reason.say(language) == {
+        "es": "Al informe final le falta «%s».",
+        "fr": "Il manque au rapport final\u00a0: «\u00a0%s\u00a0».",
+        "pt": "Falta no relatório final: “%s”.",
+        "ar": "ينقص التقريرَ النهائي: «%s».",
+    }[language] % label.get(language)
+
+
+def test_admission_criteria_are_named_by_the_brochures_words_in_spanish() -> None:
+    (reason,) = reasons_of("internship_admission_criterion", {"admission_criteria": []})
+    assert reason.say("es") == (
+        "No se ha registrado «Criterios de participación»; el OAE debe cumplir al menos uno de "
+        "los criterios del programa: a) el OAE incorpora nuevas funciones, b) el OAE debe "
+        "elaborar un programa, proyecto o reforma o c) el OAE desarrolla nuevos mecanismos de "
+        "seguridad y confiabilidad."
+    )
+
+
+def test_two_rules_that_need_sessions_say_so_in_the_same_words() -> None:
+    """So a transition with both (a workshop's approve_agenda) says it once."""
+    assert reasons_of("methodology_complete", {}, WORKSHOP) == reasons_of(
+        "sessions_have_speakers", {}
+    )

@@ -463,39 +463,63 @@ def test_enum_without_values_is_reported(tmp_path: Path, values: str) -> None:
 
 # ---------------------------------------------------------------- labels
 @pytest.mark.parametrize(
-    ("old", "new", "missing"),
+    ("old", "new", "message"),
     [
         (
             "label: {es: Iniciar, en: Start, fr: Commencer}",
-            "label: {es: Iniciar, en: Start}",
-            "fr",
+            "label: {es: Iniciar, fr: Commencer}",
+            "label without its English text: give 'en' (the other languages are optional)",
         ),
         (
             "label: {es: Logística, en: Logistics, fr: Logistique}",
             "label: {en: Logistics, fr: ''}",
-            "es, fr",
+            "label language(s) without text: fr",
         ),
         (
             "title: {es: Estancia, en: Internship, fr: Stage}",
-            "title: {es: Estancia, fr: Stage}",
-            "en",
+            "title: {es: Estancia, en: Internship, de: Praktikum}",
+            "unknown language(s) in a label: de (a label may give es, en, fr, pt, ar)",
+        ),
+        (
+            "title: {es: Estancia, en: Internship, fr: Stage}",
+            "title: [Internship]",
+            "a label is its English text, or a mapping {en: …, es: …, fr: …, pt: …, ar: …}",
         ),
     ],
-    ids=["transition", "state", "title"],
+    ids=["without-english", "empty-language", "unknown-language", "a-list"],
 )
-def test_label_missing_a_language_names_the_languages(
-    tmp_path: Path, old: str, new: str, missing: str
+def test_a_label_map_without_english_or_with_an_empty_text_is_refused_at_its_line(
+    tmp_path: Path, old: str, new: str, message: str
 ) -> None:
     text = mutate(INTERNSHIP, old, new)
     path, problems = refused(tmp_path, text)
-    assert problems == [problem(path, line_of(text, new), f"label missing language(s): {missing}")]
+    assert problems == [problem(path, line_of(text, new), message)]
+
+
+def test_a_label_is_its_english_text_or_a_map_with_english_and_its_own_texts(
+    tmp_path: Path,
+) -> None:
+    text = mutate(INTERNSHIP, "label: {es: Iniciar, en: Start, fr: Commencer}", "label: Start")
+    text = mutate(
+        text,
+        "title: {es: Estancia, en: Internship, fr: Stage}",
+        "title: {en: Internship, fr: Stage en immersion}",
+    )
+    path = tmp_path / "internship.yaml"
+    path.write_text(text, encoding="utf-8")
+    definition = load_file(path)
+    start = next(t for t in definition.transitions if t.trigger == "start")
+    assert start.label.en == "Start"
+    assert start.label.get("es") == "Iniciar"  # from the catalogue
+    assert definition.title.get("fr") == "Stage en immersion"  # the file's own text
+    assert definition.title.get("es") == "Estancia"  # the catalogue's, where the file is silent
 
 
 def test_state_without_a_label_is_refused(tmp_path: Path) -> None:
     text = mutate(INTERNSHIP, "    label: {es: Listo para realizarse, en: Ready, fr: Prêt}\n", "")
     path, problems = refused(tmp_path, text)
     assert problems == [
-        problem(path, line_of(text, "  ready:"), "missing label (give es, en and fr)")
+        problem(path, line_of(text, "  ready:"), "missing label (give its English text)")
     ]
 
 
@@ -748,7 +772,7 @@ def test_several_problems_in_one_file_are_all_reported_sorted_by_line(tmp_path: 
         (path, line_of(text, "owner: ana"), "unknown key 'owner'"),
         (path, line_of(text, "[interns]"), "unknown role 'interns' in state 'final_report'"),
         (path, line_of(text, "themes_in_catalog]"), "unknown guard 'themes_in_catalog'"),
-        (path, line_of(text, "label: {es: Iniciar}"), "label missing language(s): en, fr"),
+        (path, line_of(text, "label: {es: Iniciar}"), "label without its English text: give 'en'"),
         (path, line_of(text, "[closing_notes]"), "unknown field 'closing_notes' in requires"),
     ]
     assert [p.line for p in problems] == sorted(p.line for p in problems)

@@ -130,7 +130,27 @@ WRONG = {
     ),
     "a transition without a destination": ("    dest: needs_assessment\n", ""),
     "a field of an unknown type": ("type: text\n", "type: prose\n"),
+    "a label map without English": (
+        "title: {es: Estancia, en: Internship, fr: Stage}",
+        "title: {es: Estancia, fr: Stage}",
+    ),
+    "a label in an unknown language": (
+        "title: {es: Estancia, en: Internship, fr: Stage}",
+        "title: {en: Internship, de: Praktikum}",
+    ),
 }
+
+
+def test_a_label_is_english_text_or_a_map_with_english_for_both(
+    validator: jsonschema.Draft7Validator,
+) -> None:
+    for title in ("Internship", "{en: Internship, pt: Estágio profissional}"):
+        text = REFERENCE.replace(
+            "title: {es: Estancia, en: Internship, fr: Stage}", f"title: {title}"
+        )
+        assert text != REFERENCE
+        assert schema_errors(validator, text) == []
+        load_text(text, "internship.yaml", expected_name="internship")
 
 
 @pytest.mark.parametrize("case", list(WRONG))

@@ -1,10 +1,13 @@
-"""`/account`: every signed-in user changes their own password (the current one required) and
-can sign out everywhere. A new password ends every other session of theirs; the one in use is
-re-issued with a fresh id, so a cookie copied before the change stops working."""
+"""`/account`: every signed-in user chooses their interface language, changes their own
+password (the current one required) and can sign out everywhere. The language is stored on the
+user: every page, in every browser, until they choose again (or go back to following the
+browser). A new password ends every other session of theirs; the one in use is re-issued with a
+fresh id, so a cookie copied before the change stops working."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request, status
@@ -13,6 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from engine.account_views import MAX_LABEL, MAX_PASSWORD, MAX_TOKEN_DAYS, MIN_PASSWORD
 from engine.errors import InvalidData
 from web.forms import error_name
+from web.i18n import UI_LANGUAGES, pick_language
+from web.pages.auth import keep_language_after_sign_out
 from web.pages.deps import AccountsDep, Form, PagesDep, PageUser
 from web.sessions import sign_in, sign_out
 from web.templating import flash, gettext_for
@@ -62,10 +67,17 @@ def _page(
     errors: dict[str, list[str]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    browser = pick_language(
+        request.session.get("lang"), accept_language=request.headers.get("accept-language")
+    )
     return pages.render(
         request,
         "account.html",
-        {"account": accounts.account_by_id(user_id), "errors": errors or {}},
+        {
+            "account": accounts.account_by_id(user_id),
+            "errors": errors or {},
+            "browser_language": browser,  # what "follow the browser" gives in this one
+        },
         status_code=status_code,
         headers={"Cache-Control": "no-store"},
     )
@@ -76,6 +88,27 @@ def account_page(
     request: Request, pages: PagesDep, accounts: AccountsDep, user: PageUser
 ) -> Response:
     return _page(request, pages, accounts, user.id)
+
+
+@router.post("/account/language")
+def choose_language(
+    request: Request, accounts: AccountsDep, user: PageUser, form: Form
+) -> Response:
+    """Store the user's interface language ("" goes back to following the browser), then
+    show the account page in it."""
+    choice = str(form.get("language") or "")
+    if choice and choice not in UI_LANGUAGES:
+        _ = gettext_for(request)
+        flash(request, _("This language is not available."), "error")
+        return RedirectResponse("/account", status.HTTP_303_SEE_OTHER)
+    accounts.set_language(user.id, choice or None)
+    request.state.user = replace(user, language=choice or None)  # say it in the new language
+    _ = gettext_for(request)
+    if choice:
+        flash(request, _("Your language was saved: every page uses it, in any browser."), "ok")
+    else:
+        flash(request, _("The pages now follow the language your browser asks for."), "ok")
+    return RedirectResponse("/account", status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/account/password")
@@ -117,5 +150,6 @@ def sign_out_everywhere(
 ) -> Response:
     """Every session of the user ends, this one too: back to the sign-in page."""
     accounts.sign_out_everywhere(user.id)
+    keep_language_after_sign_out(request, user)
     sign_out(request.session)
     return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)

@@ -1,4 +1,5 @@
-"""Sign-in, sign-out (server-side sessions, see `web.sessions`) and the interface language."""
+"""Sign-in, sign-out (server-side sessions, see `web.sessions`) and the header's language picker
+(how a page's language is chosen: `web.templating.request_language`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 
+from engine.account_views import UserView
 from web.i18n import UI_LANGUAGES
 from web.pages.deps import AccountsDep, Form, OptionalUser, PagesDep
 from web.sessions import session_id_of, sign_in, sign_out
-from web.templating import flash
+from web.templating import flash, gettext_for
 from web.throttle import SignInThrottle
 
 router = APIRouter(include_in_schema=False)
@@ -70,12 +72,20 @@ def login(request: Request, pages: PagesDep, accounts: AccountsDep, form: Form) 
     return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
 
 
+def keep_language_after_sign_out(request: Request, user: UserView | None) -> None:
+    """The sign-in page one signs out to stays in the language the user chose (it becomes
+    this browser's choice, as if picked before signing in)."""
+    if user is not None and user.language in UI_LANGUAGES:
+        request.session["lang"] = user.language
+
+
 @router.post("/logout")
-def logout(request: Request, accounts: AccountsDep, _form: Form) -> Response:
+def logout(request: Request, accounts: AccountsDep, user: OptionalUser, _form: Form) -> Response:
     """End the session on the server too: a copy of the cookie is refused from now on."""
     session_id = session_id_of(request.session)
     if session_id is not None:
         accounts.end_session(session_id)
+    keep_language_after_sign_out(request, user)
     sign_out(request.session)
     return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
 
@@ -84,12 +94,15 @@ def logout(request: Request, accounts: AccountsDep, _form: Form) -> Response:
 def set_language(
     request: Request, user: OptionalUser, accounts: AccountsDep, form: Form
 ) -> Response:
-    """Switch the interface language; a signed-in user keeps it as their preference."""
+    """The header's language picker, then back to the page it was on (post/redirect/get).
+    A signed-in user's choice is stored on the user: every page, in every browser, until they
+    choose again. Before signing in it is this browser's choice (kept in the session)."""
     language = str(form.get("language") or "")
-    if language in UI_LANGUAGES:
-        request.session["lang"] = language
-        if user is not None:
-            accounts.set_language(user.id, language)
+    if language not in UI_LANGUAGES:
+        _ = gettext_for(request)
+        flash(request, _("This language is not available."), "error")
+    elif user is not None:
+        accounts.set_language(user.id, language)
     else:
-        flash(request, "unknown language", "error")
+        request.session["lang"] = language
     return RedirectResponse(safe_next(str(form.get("next") or "/")), status.HTTP_303_SEE_OTHER)

@@ -76,6 +76,9 @@ def dashboard(
         name: next(d.states[name].label for d in data.definitions.values() if name in d.states)
         for name in state_order
     }
+    timer_labels = {
+        (programme, t.id): t.label for programme, d in data.definitions.items() for t in d.timers
+    }
     columns = [s for s in state_order if any(s in by_state for by_state in data.counts.values())]
     query_string = urlencode({k: v for k, v in filters.items() if v})
     return pages.render(
@@ -87,6 +90,7 @@ def dashboard(
             "filter_query": query_string,
             "state_order": state_order,
             "state_labels": state_labels,
+            "timer_labels": timer_labels,
             "columns": columns,
             "regions": CONTINENTS,
             "embs": engine.list_embs(),

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine.errors import CicieError
 from web import errors as api_errors
 from web.pages.deps import LoginRequired, login_url
+from web.templating import request_language
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CicieError)
     if _wants_json(request):
         return await api_errors._domain_error(request, exc)
-    return render_error(request, api_errors.STATUS_BY_CODE.get(exc.code, 400), exc.message)
+    message = exc.say(request_language(request))
+    return render_error(request, api_errors.STATUS_BY_CODE.get(exc.code, 400), message)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

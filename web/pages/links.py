@@ -12,15 +12,21 @@ and submission) a link must also still be honoured (`notifications.links.admit`)
 request's current links epoch (not revoked) — else a 410 page — and for an address that is
 still a recipient of the request — else a 403 page; both say whom to ask.
 
+These pages, their error pages included, speak every language of `i18n.LANGUAGES` (Arabic
+right to left), chosen as web/public_language.py says — the address's `?lang=`, a choice made
+with the page's language switcher, the recipient's correspondence language, the browser's —
+and are built on `public_base.html` (no signed-in navigation).
+
 Coordinators read the report and download its attachments at `/requests/{id}/final-report`
 and `/requests/{id}/attachments/{attachment_id}`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Request, status
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -39,11 +45,19 @@ from engine.reports import (
 )
 from engine.service import Engine
 from engine.views import RequestView
-from notifications.links import admit
+from i18n import Text, say, translations
+from notifications.links import USERS_OF, admit
 from notifications.recipients import RecipientResolver
 from web.pages.deps import EngineDep, Form, PagesDep, PageUser
 from web.params import AttachmentPageId, RequestPageId
-from web.templating import Pages, flash, gettext_for, request_language
+from web.public_language import (
+    choose_language,
+    language_choices,
+    public_language,
+    remember,
+    valid,
+)
+from web.templating import Pages, flash, request_language
 from web.uploads import read_uploads
 from workflows.definition import INTERNAL_RECIPIENTS, WorkflowDefinition
 
@@ -79,54 +93,99 @@ def get_final_reports(request: Request) -> FinalReports:
 ReportsDep = Annotated[FinalReports, Depends(get_final_reports)]
 
 
-def verified(request: Request, token: str, purpose: Purpose, engine: Engine) -> LinkClaim:
+class LinkRefused(Exception):
+    """A link that opens nothing: its page (`_render_refusal`) says why and whom to ask, in
+    the visitor's language."""
+
+    def __init__(self, status_code: int, heading: Text, message: Text) -> None:
+        super().__init__(str(message))
+        self.status_code = status_code
+        self.heading = heading
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A genuine, honoured link: its claim, and the language its address is written to in
+    (the recipient's correspondence language, None when the request does not say)."""
+
+    claim: LinkClaim
+    correspondence: str | None
+
+
+def verified(request: Request, token: str, purpose: Purpose, engine: Engine) -> Visit:
     """The link's claim, once it is genuine and still honoured. An expired link is a 410 page,
     a revoked one a 410 page, one whose address left the request a 403 page, any other bad
-    link a 404 page."""
-    gettext = gettext_for(request)
+    link a 404 page (`LinkRefused`)."""
     try:
         claim = get_link_signer(request).verify(token, purpose)
     except LinkExpired:
-        raise HTTPException(
+        raise LinkRefused(
             status.HTTP_410_GONE,
-            gettext("This link has expired. Ask CICIE's coordination for a new link."),
+            Text("This link has expired"),
+            Text("This link has expired. Ask CICIE's coordination for a new link."),
         ) from None
     except LinkInvalid:
-        raise HTTPException(
+        raise LinkRefused(
             status.HTTP_404_NOT_FOUND,
-            gettext("This link is not valid. Check that it was copied whole."),
+            Text("This link is not valid"),
+            Text("This link is not valid. Check that it was copied whole."),
         ) from None
     runtime = request.app.state.runtime
     view = engine.get(claim.request_id)
+    emb = engine.emb_row(view.emb)
+    resolver = RecipientResolver(runtime.catalogues, runtime.settings)
     try:
-        admit(
-            claim,
-            view,
-            engine.emb_row(view.emb),
-            RecipientResolver(runtime.catalogues, runtime.settings),
-            current_epoch(engine, view.id),
-        )
+        admit(claim, view, emb, resolver, current_epoch(engine, view.id))
     except LinkRevoked as exc:
-        contact = {"email": runtime.settings.coordinator_email}
+        email = runtime.settings.coordinator_email
         if exc.reason == "revoked":
-            raise HTTPException(
+            raise LinkRefused(
                 status.HTTP_410_GONE,
-                gettext(
+                Text("This link was withdrawn"),
+                Text(
                     "This link is no longer valid: CICIE's coordination has withdrawn it. "
-                    "Ask them for a new link: %(email)s."
-                )
-                % contact,
+                    "Ask them for a new link: %(email)s.",
+                    email=email,
+                ),
             ) from None
-        raise HTTPException(
+        raise LinkRefused(
             status.HTTP_403_FORBIDDEN,
-            gettext(
+            Text("This link is no longer valid"),
+            Text(
                 "This link is no longer valid: the address it was sent to no longer takes part "
                 "in this request. If you should still have access, ask CICIE's coordination: "
-                "%(email)s."
-            )
-            % contact,
+                "%(email)s.",
+                email=email,
+            ),
         ) from None
-    return claim
+    language = next(
+        (
+            r.language
+            for r in resolver.resolve(USERS_OF[claim.purpose], view, emb)
+            if r.address.lower() == claim.email.lower()
+        ),
+        None,
+    )
+    return Visit(claim, valid(language))
+
+
+def _render_refusal(request: Request, pages: Pages, token: str, refused: LinkRefused) -> Response:
+    """The page of a link that opens nothing, in the language the address or the browser asks
+    for (the link names no recipient one could trust)."""
+    language = choose_language(request, token)
+    return pages.render(
+        request,
+        "public_error.html",
+        {
+            "heading": refused.heading.say(language),
+            "message": refused.message.say(language),
+            "languages": language_choices(request, language),
+        },
+        status_code=refused.status_code,
+        headers=LINK_HEADERS,
+        language=language,
+    )
 
 
 def attachment_id(raw: str) -> int | None:
@@ -170,6 +229,10 @@ def _event(view: RequestView) -> dict[str, Any]:
     }
 
 
+def _megabytes(reports: FinalReports) -> int:
+    return max(1, reports.max_bytes // (1024 * 1024))
+
+
 def _render_form(
     request: Request,
     pages: Pages,
@@ -177,13 +240,13 @@ def _render_form(
     reports: FinalReports,
     token: str,
     state: ReportState,
+    language: str,
     *,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     problems: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    language = request_language(request)
     definition = engine.definition_of(state.view).definition
     if values is None:
         values = dict(state.draft.fields) if state.draft else {}
@@ -202,10 +265,12 @@ def _render_form(
             "draft_saved_at": state.draft.updated_at if state.draft else None,
             "attachments": state.attachments,
             "max_files": reports.max_files,
-            "max_megabytes": max(1, reports.max_bytes // (1024 * 1024)),
+            "max_megabytes": _megabytes(reports),
+            "languages": language_choices(request, language),
         },
         status_code=status_code,
         headers=LINK_HEADERS,
+        language=language,
     )
 
 
@@ -214,11 +279,15 @@ def _render_done(
     pages: Pages,
     engine: Engine,
     state: ReportState,
+    language: str | None = None,
     *,
     staff: bool = False,
     status_code: int = 200,
 ) -> Response:
-    language = request_language(request)
+    """The report as sent: for the intern or delegate (`language`: the link's), the "report
+    received" page — or the page saying no report is awaited; for coordinators (`staff`, in
+    the signed-in interface's language), the report itself."""
+    shown = request_language(request) if staff or language is None else language
     definition = engine.definition_of(state.view).definition
     values = {n: v for n, v in state.view.data.items() if n in REPORT_FIELDS and isinstance(v, str)}
     return pages.render(
@@ -226,19 +295,21 @@ def _render_done(
         "report_done.html",
         {
             "view": state.view,
-            "programme": definition.title.get(language),
-            "state_label": definition.states[state.view.state].label.get(language),
+            "programme": definition.title.get(shown),
+            "state_label": definition.states[state.view.state].label.get(shown),
             "event": _event(state.view),
             "awaiting": state.awaiting,
             "submitted": state.submitted,
-            "sections": _sections(definition, language, values, {}),
+            "sections": _sections(definition, shown, values, {}),
             "has_report": any(values.values()),
             "attachments": state.attachments,
             "draft_saved_at": state.draft.updated_at if state.draft else None,
             "staff": staff,
+            "languages": [] if staff else language_choices(request, shown),
         },
         status_code=status_code,
         headers=None if staff else LINK_HEADERS,
+        language=None if staff else shown,
     )
 
 
@@ -246,11 +317,15 @@ def _render_done(
 def report_page(
     request: Request, token: Token, pages: PagesDep, engine: EngineDep, reports: ReportsDep
 ) -> Response:
-    claim = verified(request, token, "report", engine)
-    state = reports.state(claim.request_id)
+    try:
+        visit = verified(request, token, "report", engine)
+    except LinkRefused as refused:
+        return _render_refusal(request, pages, token, refused)
+    language = choose_language(request, token, visit.correspondence)
+    state = reports.state(visit.claim.request_id)
     if state.awaiting:
-        return _render_form(request, pages, engine, reports, token, state)
-    return _render_done(request, pages, engine, state)
+        return _render_form(request, pages, engine, reports, token, state, language)
+    return _render_done(request, pages, engine, state, language)
 
 
 @router.post("/report/{token}")
@@ -268,6 +343,15 @@ async def report_post(
         await form.close()  # the spooled upload files
 
 
+def _section_error(message: object, language: str) -> str:
+    """A field's refusal in the page's language (the engine says a missing section in
+    English words of its own)."""
+    if str(message).strip().lower() == "this section must be written":
+        gettext = translations(language).gettext
+        return gettext("Write this section before submitting the report.")
+    return say(message, language)
+
+
 async def _handle_report_post(
     request: Request,
     token: str,
@@ -276,17 +360,30 @@ async def _handle_report_post(
     reports: FinalReports,
     form: FormData,
 ) -> Response:
-    gettext = gettext_for(request)
-    claim = await run_in_threadpool(verified, request, token, "report", engine)
+    try:
+        visit = await run_in_threadpool(verified, request, token, "report", engine)
+    except LinkRefused as refused:
+        return _render_refusal(request, pages, token, refused)
+    claim = visit.claim
     request_id = claim.request_id
     values = {name: _text(form, name) for name in REPORT_FIELDS}
     action = _text(form, "action")
     remove = _text(form, "remove")
+    # the language switcher of the form: the draft as typed is saved, then the page is shown
+    # again in the language chosen (an unknown value is a plain "save draft")
+    switch = valid(_text(form, "lang"))
+    if switch is not None:
+        remember(request, token, switch)
+    language = public_language(request, token, visit.correspondence)
+
+    _ = translations(language).gettext
 
     async def again(status_code: int, **kw: Any) -> Response:
         state = await run_in_threadpool(reports.state, request_id)
         if not state.awaiting:
-            return _render_done(request, pages, engine, state, status_code=status.HTTP_409_CONFLICT)
+            return _render_done(
+                request, pages, engine, state, language, status_code=status.HTTP_409_CONFLICT
+            )
         return _render_form(
             request,
             pages,
@@ -294,16 +391,17 @@ async def _handle_report_post(
             reports,
             token,
             state,
+            language,
             values=values,
             status_code=status_code,
             **kw,
         )
 
     removed: list[int] = []
-    if remove:
+    if remove and switch is None:
         attachment = attachment_id(remove)
         if attachment is None:
-            message = gettext("This file is not attached to the report. Nothing was changed.")
+            message = _("This file is not attached to the report. Nothing was changed.")
             return await again(
                 status.HTTP_422_UNPROCESSABLE_CONTENT, errors={ATTACHMENTS_FIELD: message}
             )
@@ -312,51 +410,50 @@ async def _handle_report_post(
         uploads = await read_uploads(
             form, ATTACHMENTS_FIELD, max_bytes=reports.max_bytes, max_files=reports.max_files
         )
-        if action == "submit":
+        if switch is None and action == "submit":
             await run_in_threadpool(
                 lambda: reports.submit(
                     request_id, email=claim.email, fields=values, uploads=uploads
                 )
             )
             return RedirectResponse(request.url.path, status.HTTP_303_SEE_OTHER)
+        if switch is not None and not uploads and not any(v.strip() for v in values.values()):
+            # nothing typed, nothing attached: only the language changes
+            return RedirectResponse(request.url.path, status.HTTP_303_SEE_OTHER)
         await run_in_threadpool(
             lambda: reports.save_draft(
                 request_id, email=claim.email, fields=values, uploads=uploads, remove=removed
             )
         )
-        flash(
-            request,
-            gettext("The file was removed.") if removed else gettext("Your draft was saved."),
-            "ok",
-        )
+        flash(request, _("The file was removed.") if removed else _("Your draft was saved."), "ok")
         return RedirectResponse(request.url.path, status.HTTP_303_SEE_OTHER)
     except (AttachmentTooLarge, TooManyAttachments) as exc:
         message = (
-            gettext("A file is larger than %(mb)s MB. Nothing was saved: attach a smaller PDF.")
-            % {"mb": max(1, reports.max_bytes // (1024 * 1024))}
+            _("A file is larger than %(mb)s MB. Nothing was saved: attach a smaller PDF.")
+            % {"mb": _megabytes(reports)}
             if isinstance(exc, AttachmentTooLarge)
-            else gettext("At most %(n)s files can be attached. Nothing was saved.")
+            else _("At most %(n)s files can be attached. Nothing was saved.")
             % {"n": reports.max_files}
         )
         return await again(status.HTTP_413_CONTENT_TOO_LARGE, errors={ATTACHMENTS_FIELD: message})
     except AttachmentRefused:
-        message = gettext(
-            "Only PDF files can be attached (a name ending in .pdf). Nothing was saved."
-        )
+        message = _("Only PDF files can be attached (a name ending in .pdf). Nothing was saved.")
         return await again(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, errors={ATTACHMENTS_FIELD: message}
         )
     except InvalidData as exc:
         errors = {
-            d["field"]: gettext("Write this section before submitting the report.")
-            if d.get("message") == "this section must be written"
-            else str(d.get("message"))
+            d["field"]: _section_error(d.get("message"), language)
             for d in exc.details
             if isinstance(d, dict) and "field" in d
         }
         return await again(status.HTTP_422_UNPROCESSABLE_CONTENT, errors=errors)
     except GuardFailed as exc:
-        problems = [str(d.get("reason")) for d in exc.details if isinstance(d, dict)]
+        problems = [
+            say(d.get("message") or d.get("reason"), language)
+            for d in exc.details
+            if isinstance(d, dict)
+        ]
         return await again(status.HTTP_422_UNPROCESSABLE_CONTENT, problems=problems)
     except (NotAwaitingReport, NotAllowed):
         return await again(status.HTTP_409_CONFLICT)
@@ -482,9 +579,12 @@ def _partner_reminders(
 
 @router.get("/status/{token}")
 def status_page(request: Request, token: Token, pages: PagesDep, engine: EngineDep) -> Response:
-    claim = verified(request, token, "status", engine)
-    language = request_language(request)
-    view = engine.get(claim.request_id)
+    try:
+        visit = verified(request, token, "status", engine)
+    except LinkRefused as refused:
+        return _render_refusal(request, pages, token, refused)
+    language = choose_language(request, token, visit.correspondence)
+    view = engine.get(visit.claim.request_id)
     definition = engine.definition_of(view).definition
     visited = {h.to_state for h in engine.history(view.id)}
     steps, focus = _progress(definition, view, visited)
@@ -503,6 +603,8 @@ def status_page(request: Request, token: Token, pages: PagesDep, engine: EngineD
             "event": _event(view),
             "reminders": _partner_reminders(engine, definition, view.id, language),
             "updated_at": view.updated_at,
+            "languages": language_choices(request, language),
         },
         headers=LINK_HEADERS,
+        language=language,
     )

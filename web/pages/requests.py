@@ -23,13 +23,13 @@ from engine.compiler import CompiledWorkflow
 from engine.dashboard import states_left, working_state
 from engine.errors import CicieError, GuardFailed, InvalidData, NotAllowed, VersionConflict
 from engine.reports import SUBMIT_TRIGGER
-from engine.service import REQUIRED_GUARD, Engine
+from engine.service import Engine
 from engine.views import HistoryEntry, RequestView
+from i18n import say, vocabulary
 from notifications.links import LinkMaker, SharedLink
 from notifications.recipients import RecipientResolver
 from web import diagram_svg, forms
 from web.forms import Formatter
-from web.i18n import translations
 from web.pages.deps import WRITER_ROLES, EngineDep, Form, PagesDep, PageUser, Writer, actor_of
 from web.params import COMMENT_MAX, RequestPageId
 from web.templating import flash, gettext_for, request_language
@@ -60,14 +60,10 @@ def _formatter(request: Request, engine: Engine) -> Formatter:
 
 
 def _reason(failure: Any, definition: WorkflowDefinition, fmt: Formatter) -> str:
-    """A refusal in the reader's language where the engine gave its parts: a required field is
-    named by its label; the brochure's rules keep the engine's sentence."""
-    if isinstance(failure, dict) and failure.get("guard") == REQUIRED_GUARD:
-        name = str(failure.get("field") or "")
-        if name in definition.fields:
-            return translations(fmt.language).gettext("Fill in “%(field)s” first.") % {
-                "field": fmt.label(definition.fields[name])
-            }
+    """A refusal in the reader's language: the engine gives each as an `i18n.Text` (a required
+    field named by its label, a broken rule with its parameters), said here."""
+    if isinstance(failure, dict) and failure.get("message") is not None:
+        return say(failure["message"], fmt.language)
     if isinstance(failure, dict):
         return str(failure.get("reason") or "")
     return str(failure)
@@ -127,10 +123,11 @@ def create_request(
 ) -> Response:
     values = {k: str(form.get(k) or "").strip() for k in ("programme", "emb", "title")}
     errors: dict[str, list[str]] = {}
+    _ = gettext_for(request)
     if values["programme"] not in engine.registry.names():
-        errors["programme"] = ["choose a programme"]
+        errors["programme"] = [_("Choose a programme.")]
     if not values["title"]:
-        errors["title"] = ["a request needs a title"]
+        errors["title"] = [_("A request needs a title.")]
     if not errors:
         try:
             view = engine.create(
@@ -140,14 +137,15 @@ def create_request(
                 actor=actor_of(user),
             )
         except CicieError as exc:
-            errors = forms.errors_by_name(exc.details)
+            language = request_language(request)
+            errors = forms.errors_by_name(exc.details, language)
             return _new_page(
                 request,
                 pages,
                 engine,
                 values=values,
                 errors=errors,
-                message=exc.message,
+                message=exc.say(language),
                 status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
             )
         _ = gettext_for(request)
@@ -300,6 +298,7 @@ def _render_request(
             earlier_fields, earlier_draft, fmt, errors if problems.section == "earlier" else {}
         ),
         "history": list(reversed(history)),
+        "timer_due": _timer_due(history),
         "timeline": timeline,
         "timer_labels": {t.id: t.label for t in d.timers},
         "transition_labels": labels,
@@ -313,6 +312,17 @@ def _render_request(
         status_code=problems.status_code,
         headers=NO_STORE,  # writers see the signed links to share: never cached
     )
+
+
+def _timer_due(history: list[HistoryEntry]) -> dict[int, Any]:
+    """The due time of each change a timer made, read from the comment it left ("reminder
+    due 2026-12-01T21:40:30+00:00"), so the page says it as a local time, not as a code."""
+    due = {}
+    for h in history:
+        found = vocabulary.timer_comment(h.comment) if h.actor.startswith("system:") else None
+        if found is not None:
+            due[h.id] = found[1]
+    return due
 
 
 def _shared_links(request: Request, engine: Engine, view: RequestView) -> list[SharedLink]:
@@ -345,7 +355,7 @@ def _refused(
     section: str,
 ) -> tuple[Problems, dict[str, Any]]:
     """The problems to show for a refused submission, and the values to put back in the form."""
-    problems = Problems(message=exc.message, trigger=trigger, section=section)
+    problems = Problems(message=exc.say(fmt.language), trigger=trigger, section=section)
     fields = wf.definition.fields
     if isinstance(exc, GuardFailed):
         problems.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
@@ -356,7 +366,7 @@ def _refused(
         ]
     elif isinstance(exc, InvalidData):
         problems.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
-        problems.field_errors = forms.errors_by_name(exc.details)
+        problems.field_errors = forms.errors_by_name(exc.details, fmt.language)
         problems.error_summary = [
             f"{forms.path_label(fields, str(d['field']), fmt)}: {d['message']}"
             for d in exc.details

@@ -9,10 +9,8 @@ no event handler, no link, no foreign content — so a mistake there cannot beco
 from __future__ import annotations
 
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -20,8 +18,10 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from engine.bootstrap import Runtime
+from i18n.vocabulary import humanise
+from results import countries
 from results.charts import workshops_chart_svg, workshops_map_svg
-from results.export import Table, csv_text, requests_table, results_tables, write_xlsx
+from results.export import Labels, Table, csv_bytes, requests_table, results_tables, xlsx_bytes
 from results.report import ResultsReport, build_report, shown_continents
 from web.pages.deps import PagesDep, PageUser, RuntimeDep
 from web.templating import gettext_for, request_language
@@ -124,15 +124,19 @@ def results_page(
         try:
             definition = runtime.registry.current(programme).definition
         except Exception:  # a programme no longer defined keeps its stored name
-            programme_titles[programme] = programme
+            programme_titles[programme] = humanise(programme)
             continue
         programme_titles[programme] = definition.title.get(language)
         for state in states:
             spec = definition.states.get(state)
-            state_labels[(programme, state)] = spec.label.get(language) if spec else state
+            state_labels[(programme, state)] = spec.label.get(language) if spec else humanise(state)
     query = "&".join(
         f"{name}={value}" for name, value in (("from", first), ("to", last)) if value is not None
     )
+    for activity in [*data["courses"], *data["seminars"]]:  # country names in the page's language
+        activity["country_names"] = [countries.name(c, language) for c in activity["countries"]]
+    country_table = results_tables(report)["countries"]
+    country_names = {row[0]: countries.name(str(row[0]), language) for row in country_table.rows}
     return pages.render(
         request,
         "results.html",
@@ -144,17 +148,20 @@ def results_page(
             "data": data,
             "workshops": workshops,
             "continents": shown_continents(workshops),
-            "countries": results_tables(report)["countries"],
+            "countries": country_table,
+            "country_names": country_names,
             "theme_labels": {t: _label(themes.get(t), language) or t for t in themes},
             "programme_titles": programme_titles,
             "state_labels": state_labels,
-            "map_svg": safe_svg(workshops_map_svg(report)),
-            "chart_svg": safe_svg(workshops_chart_svg(report)),
+            "map_svg": safe_svg(workshops_map_svg(report, language)),
+            "chart_svg": safe_svg(workshops_chart_svg(report, language)),
         },
     )
 
 
 # ---------------------------------------------------------------- downloads
+# In the page's language (headers, sheet names, labels; the codes in columns of their own),
+# times in the site's time zone; CSV as UTF-8 with a byte-order mark (results/export.py).
 def _name(stem: str, first: int | None, last: int | None, ext: str) -> str:
     span = "".join(f"-{y}" if y is not None else "" for y in (first, last))
     return f"{stem}{span}.{ext}"
@@ -171,45 +178,48 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
     )
 
 
-def _xlsx(tables: dict[str, Table]) -> bytes:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "export.xlsx"
-        write_xlsx(path, tables)
-        return path.read_bytes()
+def _labels(request: Request, runtime: Runtime) -> Labels:
+    return Labels.of(runtime, request_language(request))
 
 
 @router.get("/results.csv")
 def results_csv(
+    request: Request,
     user: PageUser,
     runtime: RuntimeDep,
     year_from: FromYear = None,
     year_to: ToYear = None,
     table: ShortText = "workshops",
 ) -> Response:
-    first, last = years(year_from, year_to)
-    tables = results_tables(_report(runtime, first, last))
+    gettext = gettext_for(request)
+    first, last = years(year_from, year_to, gettext)
+    tables = results_tables(_report(runtime, first, last), _labels(request, runtime))
     name = table or "workshops"
     if name not in tables:
         raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"no table '{name}' (one of {', '.join(tables)})"
+            status.HTTP_404_NOT_FOUND,
+            gettext("There is no table “%(name)s” (the tables: %(tables)s).")
+            % {"name": name, "tables": ", ".join(tables)},
         )
-    body = csv_text(tables[name]).encode("utf-8")
+    body = csv_bytes(tables[name])
     return _download(body, CSV_TYPE, _name(f"cicie-results-{name}", first, last, "csv"))
 
 
 @router.get("/results.xlsx")
 def results_xlsx(
+    request: Request,
     user: PageUser,
     runtime: RuntimeDep,
     year_from: FromYear = None,
     year_to: ToYear = None,
 ) -> Response:
-    first, last = years(year_from, year_to)
-    body = _xlsx(results_tables(_report(runtime, first, last)))
+    first, last = years(year_from, year_to, gettext_for(request))
+    body = xlsx_bytes(results_tables(_report(runtime, first, last), _labels(request, runtime)))
     return _download(body, XLSX_TYPE, _name("cicie-results", first, last, "xlsx"))
 
 
 def _requests(
+    request: Request,
     runtime: Runtime,
     programme: str | None,
     state: str | None,
@@ -224,11 +234,13 @@ def _requests(
         emb=emb or None,
         year_from=first,
         year_to=last,
+        labels=_labels(request, runtime),
     )
 
 
 @router.get("/requests.csv")
 def requests_csv(
+    request: Request,
     user: PageUser,
     runtime: RuntimeDep,
     year_from: FromYear = None,
@@ -237,14 +249,14 @@ def requests_csv(
     state: ShortText = None,
     emb: ShortText = None,
 ) -> Response:
-    first, last = years(year_from, year_to)
-    table = _requests(runtime, programme, state, emb, first, last)
-    body = csv_text(table).encode("utf-8")
-    return _download(body, CSV_TYPE, _name("cicie-requests", first, last, "csv"))
+    first, last = years(year_from, year_to, gettext_for(request))
+    table = _requests(request, runtime, programme, state, emb, first, last)
+    return _download(csv_bytes(table), CSV_TYPE, _name("cicie-requests", first, last, "csv"))
 
 
 @router.get("/requests.xlsx")
 def requests_xlsx(
+    request: Request,
     user: PageUser,
     runtime: RuntimeDep,
     year_from: FromYear = None,
@@ -253,7 +265,7 @@ def requests_xlsx(
     state: ShortText = None,
     emb: ShortText = None,
 ) -> Response:
-    first, last = years(year_from, year_to)
-    table = _requests(runtime, programme, state, emb, first, last)
-    body = _xlsx({"requests": table})
+    first, last = years(year_from, year_to, gettext_for(request))
+    table = _requests(request, runtime, programme, state, emb, first, last)
+    body = xlsx_bytes({"requests": table})
     return _download(body, XLSX_TYPE, _name("cicie-requests", first, last, "xlsx"))

@@ -8,20 +8,21 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from i18n import Text
 from workflows.guard_api import GUARDS, GuardContext
-from workflows.guards.reading import Params, choices, count, item_name, items, text
+from workflows.guards.reading import Params, choices, item_name, items, text
 
-STAGES: dict[str, str] = {
+STAGES: dict[str, Text] = {
     # International workshop: the 3-stage methodology of every agenda session.
-    "emb_challenges": "the visiting EMB's challenges on the subject",
-    "mexican_experience": "the Mexican experience",
-    "international_comparison": "international comparative perspective",
+    "emb_challenges": Text("the visiting EMB's challenges on the subject"),
+    "mexican_experience": Text("the Mexican experience"),
+    "international_comparison": Text("international comparative perspective"),
     # Specialization course: the 5-stage methodology of the course.
-    "topic_presentations": "topic presentations (legal, political and technical)",
-    "plenary_discussion": "plenary discussion",
-    "team_work": "team work on common problems",
-    "country_situations": "each country's critical situation",
-    "recommendations_conclusions": "recommendations and conclusions",
+    "topic_presentations": Text("topic presentations (legal, political and technical)"),
+    "plenary_discussion": Text("plenary discussion"),
+    "team_work": Text("team work on common problems"),
+    "country_situations": Text("each country's critical situation"),
+    "recommendations_conclusions": Text("recommendations and conclusions"),
 }
 StageId = Literal[
     "emb_challenges",
@@ -43,13 +44,19 @@ class MethodologyParams(Params):
     scope: Literal["each_session", "programme"] = "each_session"
 
 
+def no_sessions(ctx: GuardContext, field: str) -> Text:
+    """The same sentence from every guard that needs sessions, so a transition with several
+    such guards says it once (the engine drops repeated reasons)."""
+    return Text("No agenda session has been recorded in “%(field)s”.", field=ctx.label(field))
+
+
 @GUARDS.register("methodology_complete", params=MethodologyParams)
-def methodology_complete(ctx: GuardContext) -> list[str]:
+def methodology_complete(ctx: GuardContext) -> list[Text]:
     """Every session (or the programme as a whole) runs each stage of the methodology."""
     p = ctx.params
     sessions = items(ctx.data.get(p.field))
     if not sessions:
-        return [f"No agenda session has been recorded ({p.field})."]
+        return [no_sessions(ctx, p.field)]
 
     def stages_of(session: Any) -> set[str]:
         raw = session.get(p.stages_key) if isinstance(session, Mapping) else None
@@ -58,16 +65,24 @@ def methodology_complete(ctx: GuardContext) -> list[str]:
     if p.scope == "programme":
         covered = set().union(*(stages_of(s) for s in sessions))
         return [
-            f"No agenda session ({p.field}) covers the methodology stage '{STAGES[stage]}'."
+            Text(
+                "No session of “%(field)s” covers the methodology stage “%(stage)s”.",
+                field=ctx.label(p.field),
+                stage=STAGES[stage],
+            )
             for stage in p.stages
             if stage not in covered
         ]
-    reasons: list[str] = []
+    reasons: list[Text] = []
     for i, session in enumerate(sessions, start=1):
-        name = item_name("Agenda session", i, session, p.title_key)
+        name = item_name("session", i, session, p.title_key)
         has = stages_of(session)
         reasons.extend(
-            f"{name} lacks the methodology stage '{STAGES[stage]}'."
+            Text(
+                "%(session)s lacks the methodology stage “%(stage)s”.",
+                session=name,
+                stage=STAGES[stage],
+            )
             for stage in p.stages
             if stage not in has
         )
@@ -94,23 +109,47 @@ class SessionSpeakersParams(Params):
 
 
 @GUARDS.register("sessions_have_speakers", params=SessionSpeakersParams)
-def sessions_have_speakers(ctx: GuardContext) -> list[str]:
+def sessions_have_speakers(ctx: GuardContext) -> list[Text]:
     """Every agenda session has at least one named speaker."""
     p = ctx.params
     sessions = items(ctx.data.get(p.field))
     if not sessions:
-        return [f"No agenda session has been recorded ({p.field})."]
-    reasons: list[str] = []
+        return [no_sessions(ctx, p.field)]
+    reasons: list[Text] = []
     for i, session in enumerate(sessions, start=1):
-        name = item_name("Agenda session", i, session, p.title_key)
+        name = item_name("session", i, session, p.title_key)
         raw = session.get(p.speakers_key) if isinstance(session, Mapping) else None
         named, unnamed = _named_people(raw)
-        reasons.extend(f"Speaker {j} of {name} has no name." for j in unnamed)
+        reasons.extend(
+            Text("%(session)s: speaker %(number)s has no name.", session=name, number=j)
+            for j in unnamed
+        )
         if named < p.min_speakers:
-            reasons.append(
-                f"{name} has {count(named, 'speaker')}; assign at least {p.min_speakers}."
-            )
+            reasons.append(_too_few_in_session(name, named, p.min_speakers))
     return reasons
+
+
+def _too_few_in_session(name: Text, named: int, minimum: int) -> Text:
+    if named == 0 and minimum == 1:
+        return Text("%(session)s has no named speaker; assign at least one.", session=name)
+    if named == 0:
+        return Text(
+            "%(session)s has no named speaker; assign at least %(minimum)s.",
+            session=name,
+            minimum=minimum,
+        )
+    if named == 1:
+        return Text(
+            "%(session)s has only one named speaker; assign at least %(minimum)s.",
+            session=name,
+            minimum=minimum,
+        )
+    return Text(
+        "%(session)s has %(count)s named speakers; assign at least %(minimum)s.",
+        session=name,
+        count=named,
+        minimum=minimum,
+    )
 
 
 class SpeakersParams(Params):
@@ -119,14 +158,51 @@ class SpeakersParams(Params):
 
 
 @GUARDS.register("speakers_listed", params=SpeakersParams)
-def speakers_listed(ctx: GuardContext) -> list[str]:
+def speakers_listed(ctx: GuardContext) -> list[Text]:
     """The programme has at least one named speaker (expert) confirmed."""
     p = ctx.params
+    label = ctx.label(p.field)
     named, unnamed = _named_people(ctx.data.get(p.field))
-    reasons = [f"Speaker {j} ({p.field}) has no name." for j in unnamed]
-    if named < p.min_speakers:
+    reasons = [
+        Text("Speaker %(number)s of “%(field)s” has no name.", number=j, field=label)
+        for j in unnamed
+    ]
+    if named >= p.min_speakers:
+        return reasons
+    if named == 0 and p.min_speakers == 1:
         reasons.append(
-            f"{count(named, 'speaker').capitalize()} confirmed ({p.field}); invite at least "
-            f"{count(p.min_speakers, 'expert')} to deliberate the topic."
+            Text(
+                "No speaker has been confirmed in “%(field)s”; invite at least one expert to "
+                "deliberate the topic.",
+                field=label,
+            )
+        )
+    elif named == 0:
+        reasons.append(
+            Text(
+                "No speaker has been confirmed in “%(field)s”; invite at least %(minimum)s "
+                "experts to deliberate the topic.",
+                field=label,
+                minimum=p.min_speakers,
+            )
+        )
+    elif named == 1:
+        reasons.append(
+            Text(
+                "Only one speaker has been confirmed in “%(field)s”; invite at least "
+                "%(minimum)s experts to deliberate the topic.",
+                field=label,
+                minimum=p.min_speakers,
+            )
+        )
+    else:
+        reasons.append(
+            Text(
+                "Only %(count)s speakers have been confirmed in “%(field)s”; invite at least "
+                "%(minimum)s experts to deliberate the topic.",
+                field=label,
+                count=named,
+                minimum=p.min_speakers,
+            )
         )
     return reasons

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import Field
 
+from i18n import Text
 from workflows.guard_api import GUARDS, GuardContext
-from workflows.guards.reading import Params, count, items, parse_date, quoted
+from workflows.guards.reading import Day, Either, Listed, Params, items, parse_date, quoted
 
 
 class CostSharingParams(Params):
@@ -15,16 +17,42 @@ class CostSharingParams(Params):
 
 
 @GUARDS.register("cost_sharing_complete", params=CostSharingParams)
-def cost_sharing_complete(ctx: GuardContext) -> list[str]:
+def cost_sharing_complete(ctx: GuardContext) -> list[Text]:
     """Every cost category has a payer allowed by CICIE's cost-sharing rules."""
     field = ctx.params.field
     matrix = ctx.data.get(field)
+    financing = ctx.catalogues.financing
     if not isinstance(matrix, Mapping) or not matrix:
         return [
-            f"The cost-sharing matrix ({field}) has not been filled in; set who pays each cost "
-            f"category ({', '.join(ctx.catalogues.financing.categories)})."
+            Text(
+                "“%(field)s” has not been filled in; set who pays each cost category "
+                "(%(categories)s).",
+                field=ctx.label(field),
+                categories=Listed([c.label for c in financing.categories.values()]),
+            )
         ]
-    return ctx.catalogues.financing.payer_problems(dict(matrix))
+    reasons: list[Text] = []
+    for category in financing.categories.values():
+        payer = matrix.get(category.id)
+        if not payer:
+            reasons.append(Text("No payer set for “%(category)s”.", category=category.label))
+        elif payer not in category.allowed_payers:
+            known: Any = financing.payers.get(payer) if isinstance(payer, str) else None
+            reasons.append(
+                Text(
+                    "“%(category)s” cannot be paid by “%(payer)s” under CICIE's cost-sharing "
+                    "rules; it may be paid by %(allowed)s.",
+                    category=category.label,
+                    payer=known if known is not None else str(payer),
+                    allowed=Either([financing.payers[p] for p in category.allowed_payers]),
+                )
+            )
+    reasons.extend(
+        Text("%(value)s is not a cost category.", value=quoted(key))
+        for key in matrix
+        if key not in financing.categories
+    )
+    return reasons
 
 
 class DatesParams(Params):
@@ -33,27 +61,36 @@ class DatesParams(Params):
 
 
 @GUARDS.register("dates_set", params=DatesParams)
-def dates_set(ctx: GuardContext) -> list[str]:
+def dates_set(ctx: GuardContext) -> list[Text]:
     """The event has a start and an end date, valid, the start not after the end."""
-    reasons: list[str] = []
+    reasons: list[Text] = []
     parsed = {}
-    for key, what in ((ctx.params.start, "start"), (ctx.params.end, "end")):
+    for key in (ctx.params.start, ctx.params.end):
         raw = ctx.data.get(key)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
-            reasons.append(f"The {what} date of the event ({key}) has not been set.")
+            reasons.append(Text("“%(field)s” has not been set.", field=ctx.label(key)))
             continue
         value = parse_date(raw)
         if value is None:
             reasons.append(
-                f"The {what} date of the event ({key}) {quoted(raw)} is not a valid date "
-                "(YYYY-MM-DD)."
+                Text(
+                    "“%(field)s” is not a valid date: %(value)s (expected YYYY-MM-DD).",
+                    field=ctx.label(key),
+                    value=quoted(raw),
+                )
             )
-        parsed[what] = value
-    start, end = parsed.get("start"), parsed.get("end")
+        parsed[key] = value
+    start, end = parsed.get(ctx.params.start), parsed.get(ctx.params.end)
     if start is not None and end is not None and start > end:
         reasons.append(
-            f"The event starts on {start.isoformat()} ({ctx.params.start}) but ends earlier, "
-            f"on {end.isoformat()} ({ctx.params.end})."
+            Text(
+                "The event starts on %(start)s (“%(start_field)s”) but ends earlier, on "
+                "%(end)s (“%(end_field)s”).",
+                start=Day(start),
+                start_field=ctx.label(ctx.params.start),
+                end=Day(end),
+                end_field=ctx.label(ctx.params.end),
+            )
         )
     return reasons
 
@@ -64,23 +101,47 @@ class ThemesParams(Params):
 
 
 @GUARDS.register("themes_in_catalogue", params=ThemesParams)
-def themes_in_catalogue(ctx: GuardContext) -> list[str]:
+def themes_in_catalogue(ctx: GuardContext) -> list[Text]:
     """At least one theme is requested, and every theme is in the CICIE theme catalogue."""
     field, minimum = ctx.params.field, ctx.params.min_themes
+    label = ctx.label(field)
     themes = items(ctx.data.get(field))
     if not themes:
+        if minimum == 1:
+            return [
+                Text(
+                    "No theme has been recorded in “%(field)s”; the request needs at least one "
+                    "theme from the CICIE theme catalogue.",
+                    field=label,
+                )
+            ]
         return [
-            f"No theme has been recorded ({field}); the request needs at least "
-            f"{count(minimum, 'theme')} from the CICIE theme catalogue."
+            Text(
+                "No theme has been recorded in “%(field)s”; the request needs at least "
+                "%(minimum)s themes from the CICIE theme catalogue.",
+                field=label,
+                minimum=minimum,
+            )
         ]
-    reasons: list[str] = []
+    reasons: list[Text] = []
     if len(themes) < minimum:
         reasons.append(
-            f"Only {count(len(themes), 'theme')} recorded ({field}); at least {minimum} are needed."
+            Text(
+                "Themes recorded in “%(field)s”: %(count)s; at least %(minimum)s are needed.",
+                field=label,
+                count=len(themes),
+                minimum=minimum,
+            )
         )
     for i, theme in enumerate(themes, start=1):
-        if not isinstance(theme, str):
-            reasons.append(f"Theme {i} ({field}) is not a theme id: {theme!r}.")
-        elif theme not in ctx.catalogues.themes:
-            reasons.append(f"Theme {i} '{theme}' ({field}) is not in the CICIE theme catalogue.")
+        if not isinstance(theme, str) or theme not in ctx.catalogues.themes:
+            reasons.append(
+                Text(
+                    "Theme %(number)s of “%(field)s” (%(value)s) is not in the CICIE theme "
+                    "catalogue.",
+                    number=i,
+                    field=label,
+                    value=quoted(theme),
+                )
+            )
     return reasons

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from workflows.guard_api import GUARDS, GuardContext
-from workflows.guards.reading import Params, choice_problems, quoted
+from typing import Any
 
-TIMING_SCENARIOS: dict[str, str] = {
-    "before_elections": "before elections",
-    "before_reform": "before a political-electoral reform",
-    "authorities_replaced": "when electoral authorities are replaced",
-    "other": "other moment of the electoral cycle",
+from i18n import Text
+from workflows.guard_api import GUARDS, GuardContext
+from workflows.guards.reading import Either, Params, choice_problems
+
+TIMING_SCENARIOS: dict[str, Text] = {
+    "before_elections": Text("before elections"),
+    "before_reform": Text("before a political-electoral reform"),
+    "authorities_replaced": Text("when electoral authorities are replaced"),
+    "other": Text("other moment of the electoral cycle"),
 }
 
 
@@ -17,14 +20,21 @@ class TimingParams(Params):
     field: str = "timing_scenario"
 
 
+def _missing(**params: Any) -> Text:
+    return Text("“%(field)s” has not been recorded; choose %(choices)s.", **params)
+
+
 @GUARDS.register("workshop_timing_recorded", params=TimingParams)
-def workshop_timing_recorded(ctx: GuardContext) -> list[str]:
+def workshop_timing_recorded(ctx: GuardContext) -> list[Text]:
     """The intake records when in the electoral cycle the workshop is asked for."""
     field = ctx.params.field
     value = ctx.data.get(field)
     if isinstance(value, str) or value is None:
-        return choice_problems(value, TIMING_SCENARIOS, "timing scenario", field, "choose one")
+        return choice_problems(value, TIMING_SCENARIOS, ctx.label(field), _missing)
     return [
-        f"The timing scenario ({field}) must be a single choice, not {quoted(value)}; "
-        f"use one of: {', '.join(TIMING_SCENARIOS)}."
+        Text(
+            "“%(field)s” takes a single choice; choose %(choices)s.",
+            field=ctx.label(field),
+            choices=Either(list(TIMING_SCENARIOS.values())),
+        )
     ]

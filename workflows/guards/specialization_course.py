@@ -8,14 +8,25 @@ from typing import Literal
 
 from pydantic import Field
 
+from i18n import Text
 from workflows.guard_api import GUARDS, GuardContext
-from workflows.guards.reading import Params, a, item_name, items, quoted, text
+from workflows.guards.reading import Country, Either, Params, item_name, items, quoted, text
 
 FUNDED_BY_EMB = "emb"
 FUNDING_SOURCES = ("founders", FUNDED_BY_EMB)
+FUNDING_LABELS: dict[str, Text] = {
+    "founders": Text("the founders"),
+    FUNDED_BY_EMB: Text("the EMB"),
+}
 
 
 PartnerKind = Literal["founder", "associate", "national"]
+# with their article: "it is listed as an associate member"
+PARTNER_KINDS: dict[str, Text] = {
+    "founder": Text("a founder member"),
+    "associate": Text("an associate member"),
+    "national": Text("a national partner"),
+}
 
 
 def _associate_only() -> list[PartnerKind]:
@@ -29,30 +40,43 @@ class RegionalPartnerParams(Params):
 
 
 @GUARDS.register("regional_partner_set", params=RegionalPartnerParams)
-def regional_partner_set(ctx: GuardContext) -> list[str]:
+def regional_partner_set(ctx: GuardContext) -> list[Text]:
     """The course has a region and a partner institution of the right kind to co-organise it."""
     p = ctx.params
-    reasons: list[str] = []
+    reasons: list[Text] = []
     if not text(ctx.data.get(p.region_field)):
-        reasons.append(f"The region of the course ({p.region_field}) has not been set.")
-    kinds = " or ".join(p.kinds)
-    a_kinds = a(kinds)
+        reasons.append(Text("“%(field)s” has not been set.", field=ctx.label(p.region_field)))
+    kinds = Either([PARTNER_KINDS[k] for k in p.kinds])
     code = text(ctx.data.get(p.partner_field))
     if not code:
         reasons.append(
-            f"No partner institution ({p.partner_field}) has been set; the course is "
-            f"co-organised with {a_kinds} partner from the partner catalogue."
+            Text(
+                "“%(field)s” has not been set; the course is co-organised with a partner from "
+                "the partner catalogue that is %(kinds)s.",
+                field=ctx.label(p.partner_field),
+                kinds=kinds,
+            )
         )
         return reasons
     partner = ctx.catalogues.partners.get(code)
     if partner is None:
         reasons.append(
-            f"Partner institution '{code}' ({p.partner_field}) is not in the partner catalogue."
+            Text(
+                "%(value)s (“%(field)s”) is not in the partner catalogue.",
+                value=quoted(code),
+                field=ctx.label(p.partner_field),
+            )
         )
     elif partner.kind not in p.kinds:
         reasons.append(
-            f"Partner institution '{code}' ({partner.name}) is {a(partner.kind)} member, not "
-            f"{a_kinds} partner; choose {a_kinds} partner to co-organise the course."
+            Text(
+                "%(partner)s (%(code)s) cannot co-organise the course: it is %(kind)s, and the "
+                "course needs %(kinds)s.",
+                partner=partner.name,
+                code=partner.code,
+                kind=PARTNER_KINDS.get(partner.kind, partner.kind),
+                kinds=kinds,
+            )
         )
     return reasons
 
@@ -64,44 +88,80 @@ class FundedParticipantsParams(Params):
 
 
 @GUARDS.register("one_funded_participant_per_emb", params=FundedParticipantsParams)
-def one_funded_participant_per_emb(ctx: GuardContext) -> list[str]:
+def one_funded_participant_per_emb(ctx: GuardContext) -> list[Text]:
     """The founders fund one participant per EMB; a second only when the EMB pays in full."""
     p = ctx.params
+    label = ctx.label(p.field)
     people = items(ctx.data.get(p.field))
     if not people:
-        return [f"No participant has been registered ({p.field})."]
-    reasons: list[str] = []
-    by_emb: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+        return [Text("No participant has been registered in “%(field)s”.", field=label)]
+    funding_field = ctx.label(p.field, "funded_by")
+    reasons: list[Text] = []
+    by_emb: dict[tuple[str, str], list[tuple[str | Text, bool]]] = {}
     for i, person in enumerate(people, start=1):
-        name = item_name("Participant", i, person, "name")
+        name = item_name("participant", i, person, "name")
         if not isinstance(person, Mapping):
-            reasons.append(f"{name} ({p.field}) is not a participant entry.")
+            reasons.append(
+                Text(
+                    "%(participant)s of “%(field)s” is not a participant entry.",
+                    participant=name,
+                    field=label,
+                )
+            )
             continue
         emb, country = text(person.get("emb")), text(person.get("country"))
         if not emb:
-            reasons.append(f"{name} does not say which EMB they come from (emb).")
+            reasons.append(
+                Text(
+                    "%(participant)s: “%(field)s” has not been filled in.",
+                    participant=name,
+                    field=ctx.label(p.field, "emb"),
+                )
+            )
             continue
         funded_by = person.get("funded_by")
         if funded_by not in FUNDING_SOURCES:
             reasons.append(
-                f"{name} has no valid funding source (funded_by {quoted(funded_by)}); "
-                f"use one of: {', '.join(FUNDING_SOURCES)}."
+                Text(
+                    "%(participant)s: “%(field)s” must be %(choices)s, not %(value)s.",
+                    participant=name,
+                    field=funding_field,
+                    choices=Either([FUNDING_LABELS[s] for s in FUNDING_SOURCES]),
+                    value=quoted(funded_by),
+                )
             )
             continue
-        label = text(person.get("name")) or f"participant {i}"
-        by_emb.setdefault((emb, country), []).append((label, funded_by != FUNDED_BY_EMB))
+        shown: str | Text = text(person.get("name")) or name
+        by_emb.setdefault((emb, country), []).append((shown, funded_by != FUNDED_BY_EMB))
     for (emb, country), members in by_emb.items():
-        where = f"EMB '{emb}'" + (f" ({country})" if country else "")
-        funded = [label for label, by_founders in members if by_founders]
+        where = (
+            Text("EMB “%(emb)s” (%(country)s)", emb=emb, country=Country(country))
+            if country
+            else Text("EMB “%(emb)s”", emb=emb)
+        )
+        funded = [shown for shown, by_founders in members if by_founders]
         if len(funded) > p.max_funded_per_emb:
             reasons.append(
-                f"{where} has {len(funded)} participants funded by the founders "
-                f"({', '.join(funded)}); only {p.max_funded_per_emb} is funded per EMB, so "
-                "mark any other as funded_by: emb if the EMB absorbs the full cost."
+                Text(
+                    "Participants of %(emb)s funded by the founders: %(count)s (%(names)s); the "
+                    "founders fund %(maximum)s per EMB, so set “%(field)s” to “%(emb_pays)s” "
+                    "for any other whose EMB covers the full cost.",
+                    emb=where,
+                    count=len(funded),
+                    names=funded,
+                    maximum=p.max_funded_per_emb,
+                    field=funding_field,
+                    emb_pays=FUNDING_LABELS[FUNDED_BY_EMB],
+                )
             )
         if p.max_per_emb is not None and len(members) > p.max_per_emb:
             reasons.append(
-                f"{where} has {len(members)} participants; at most {p.max_per_emb} per EMB "
-                "may take part."
+                Text(
+                    "%(emb)s has %(count)s participants; at most %(maximum)s per EMB may take "
+                    "part.",
+                    emb=where,
+                    count=len(members),
+                    maximum=p.max_per_emb,
+                )
             )
     return reasons

@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from config.catalogues import Label
+from config.catalogues import Label, label_from, label_problem
 from config.yaml_reader import LocatedDict, ReadProblem, line_of
+from i18n import LANGUAGES
 from workflows.errors import DefinitionProblem
 from workflows.guard_api import GuardRegistry
 
-LABEL_LANGS = ("es", "en", "fr")
+LABEL_LANGS = LANGUAGES  # what a label mapping may give; `en` is required
 NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
 MAX_NAME = 64  # characters of a state, trigger, field or timer name (stored in 80-wide columns)
 NAME_RULE = f"a snake_case name (a-z, 0-9 and _, at most {MAX_NAME} characters)"
@@ -78,25 +79,15 @@ def unknown_keys(ctx: Context, node: Any, allowed: set[str], where: Where) -> No
 
 
 def label(ctx: Context, node: Any, where: Where, required: bool = True) -> Label | None:
-    if node is None:
-        if required:
-            ctx.p.at(where, "missing label (give es, en and fr)")
+    """A label: its English text (translated by the catalogues), or the mapping form
+    {en: …, es: …} whose other languages are the file's own texts."""
+    if node is None and not required:
         return None
-    if not isinstance(node, dict):
-        ctx.p.at(where, "a label is a mapping {es: …, en: …, fr: …}")
+    problem = label_problem(node)
+    if problem is not None:
+        ctx.p.at(where, problem)
         return None
-    missing = [lang for lang in LABEL_LANGS if not _text(node.get(lang))]
-    if missing:
-        ctx.p.at(where, f"label missing language(s): {', '.join(missing)}")
-        return None
-    return Label(*(_text(node[lang]) for lang in LABEL_LANGS))
-
-
-def _text(value: Any) -> str:
-    """A label's words: text or a number as written; a list or mapping is no label."""
-    if isinstance(value, dict | list) or value is None:
-        return ""
-    return str(value) if str(value).strip() else ""
+    return label_from(node)
 
 
 def names(ctx: Context, node: Any, where: Where, what: str) -> tuple[str, ...]:

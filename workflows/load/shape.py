@@ -68,7 +68,7 @@ def build(
         return None
     return WorkflowDefinition(
         name=name,
-        title=title or Label(name, name, name),
+        title=title or Label(name),
         initial=initial,
         fields=MappingProxyType(fields),
         states=MappingProxyType(states),
@@ -114,7 +114,7 @@ def _states(ctx: Context, fields: dict[str, FieldDef]) -> dict[str, StateDef]:
                 ctx.p.at((*where, "collects"), f"unknown field '{fname}' collected in '{name}'")
         out[name] = StateDef(
             name=name,
-            label=label(ctx, spec.get("label"), (*where, "label")) or Label(name, name, name),
+            label=label(ctx, spec.get("label"), (*where, "label")) or Label(name),
             final=final,
             hold=hold,
             actors=actors,
@@ -212,7 +212,7 @@ def _transition(
         trigger=trigger,
         sources=sources,
         dest=dest,
-        label=text or Label(trigger, trigger, trigger),
+        label=text or Label(trigger),
         roles=roles,
         requires=requires,
         guards=guards,

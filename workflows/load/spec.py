@@ -37,7 +37,7 @@ class Spec:
 
 
 @dataclass(frozen=True)
-class Text(Spec):
+class Words(Spec):
     """Non-blank text; `numbers`: a number is taken as its text too (labels)."""
 
     numbers: bool = False
@@ -104,6 +104,12 @@ class AnyOf(Spec):
 
 
 @dataclass(frozen=True)
+class LabelText(Spec):
+    """What a person reads: its English text (a number is taken as its text too), or the
+    mapping `label_map` with the file's own texts in other languages."""
+
+
+@dataclass(frozen=True)
 class Guards(Spec):
     """A list of guard names, or {name: parameters}: the guard registry says which."""
 
@@ -148,13 +154,19 @@ NOTIFY_LIST = ListOf(Ref("notify"), doc="Messages to send: template, recipients,
 STATE_NAMES = NameOrList(Name(), doc="A state, or a list of states.")
 FIELD_NAMES = NameOrList(Name(), doc="A field, or a list of fields.")
 ROLE_NAMES = NameOrList(OneOf(ROLES), doc="A role, or a list of roles.")
-DESCRIPTION = Text(doc="Free text for the people who read the file.")
+DESCRIPTION = Words(doc="Free text for the people who read the file.")
 
 LABEL = Record(
-    "label",
-    {lang: Text(numbers=True) for lang in LABEL_LANGS},
-    required=LABEL_LANGS,
-    doc="What a person reads, in every interface language.",
+    "label_map",
+    {lang: Words(numbers=True) for lang in LABEL_LANGS},
+    required=("en",),
+    doc="A label with texts of its own: `en` (required) is the English text, the catalogues' "
+    "msgid; each other language given here is used instead of the catalogue's translation.",
+)
+LABEL_VALUE = LabelText()
+LABEL_DOC = (
+    "What a person reads, written in English: the catalogues (i18n/locale) translate it; "
+    "or {en: …, es: …} with the file's own texts (docs/workflow-authoring.md § Labels)."
 )
 DUE = Record(
     "due",
@@ -176,10 +188,10 @@ FIELD = Record(
     "field",
     {
         "type": OneOf(FIELD_TYPES, doc="docs/workflow-authoring.md § Fields."),
-        "label": Ref("label"),
+        "label": LABEL_VALUE,
         "required": Flag(doc="Sub-fields of an object: false makes one optional."),
         "values": ListOf(
-            AnyOf((Text(), Whole(-MAX_WHOLE, MAX_WHOLE))),
+            AnyOf((Words(), Whole(-MAX_WHOLE, MAX_WHOLE))),
             min_items=1,
             unique=True,
             doc="The values of an enum field.",
@@ -211,7 +223,7 @@ FIELD = Record(
 STATE = Record(
     "state",
     {
-        "label": Ref("label"),
+        "label": LABEL_VALUE,
         "final": Flag(doc="A final state: the request is closed."),
         "hold": Flag(doc="The one suspension state (put_on_hold / resume)."),
         "actors": ROLE_NAMES,
@@ -231,7 +243,7 @@ TRANSITION = Record(
         "requires": FIELD_NAMES,
         "guards": Guards(doc="Brochure rules, by name; all must pass."),
         "collects": FIELD_NAMES,
-        "label": Ref("label"),
+        "label": LABEL_VALUE,
         "description": DESCRIPTION,
         "notify": NOTIFY_LIST,
     },
@@ -262,7 +274,7 @@ TIMER = Record(
     "timer",
     {
         "id": Name(),
-        "label": Ref("label"),
+        "label": LABEL_VALUE,
         "kind": OneOf(TIMER_KINDS),
         "states": NameOrList(Name(), doc="Where the timer is live."),
         "at": AnyOf((Ref("at_entered"), Ref("at_field")), doc="When it falls due."),
@@ -305,7 +317,7 @@ DOCUMENT = Record(
     {
         "workflow": Name(doc="The workflow's name: the file's name without .yaml."),
         BASE_KEY: Name(doc="A base in workflows/base/ this file adds to or changes."),
-        "title": Ref("label"),
+        "title": LABEL_VALUE,
         "description": DESCRIPTION,
         "initial": Name(doc="The state a new request starts in."),
         "fields": MapOf(Ref("field", require=("label",)), doc="Every field a request carries."),

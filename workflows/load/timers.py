@@ -102,7 +102,7 @@ def _timer(
         )
     return TimerDef(
         id=timer_id,
-        label=label or Label(timer_id, timer_id, timer_id),
+        label=label or Label(timer_id),
         kind=kind,
         states=in_states,
         days=days,

@@ -1,0 +1,1 @@
+"""The warning rules, one module per concern; importing this package registers them."""

@@ -1,0 +1,73 @@
+"""Warnings: what does not block a step but a coordinator must see (issue 14) — a second course
+for the same region in a year, a lead time that can no longer be met, an event inside an
+election's blackout window. Each rule is a function over the request as stored; rules live in
+`engine/warning_rules/` (one module per concern) and register with `@warning_rule`.
+
+A warning is said in its reader's language (`Notice.message` is an `i18n.Text`); its `code`
+is stable for scripts (`request show --json` → `"warnings": [{"code", "message", "field"}]`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from config.catalogues import Catalogues
+from engine.business_time import BusinessTime
+from i18n import Text, say
+from storage.requests import RequestRow
+from workflows.definition import WorkflowDefinition
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One warning: a stable code, the sentence, and the field it is about (if any)."""
+
+    code: str
+    message: Text
+    field: str | None = None
+
+    def to_dict(self, language: str) -> dict[str, Any]:
+        return {"code": self.code, "message": say(self.message, language), "field": self.field}
+
+
+@dataclass(frozen=True)
+class WarningContext:
+    """What a warning rule may read: the stored request, its workflow, today's date (the
+    engine's clock, in the centre's zone), the catalogues and the business calendar; `conn`
+    for rules that look at other requests (read only)."""
+
+    conn: sa.Connection
+    request: RequestRow
+    definition: WorkflowDefinition
+    today: date
+    catalogues: Catalogues
+    business: BusinessTime
+
+
+WarningRule = Callable[[WarningContext], list[Notice]]
+_RULES: list[WarningRule] = []
+
+
+def warning_rule(fn: WarningRule) -> WarningRule:
+    """Register a rule (import its module in engine/warning_rules/__init__.py)."""
+    _RULES.append(fn)
+    return fn
+
+
+def warnings_for(ctx: WarningContext) -> list[Notice]:
+    """Every rule's warnings, in registration order, each once."""
+    import engine.warning_rules  # noqa: F401  (registers the rules)
+
+    seen: set[tuple[str, str | None, str]] = set()
+    out: list[Notice] = []
+    for rule in _RULES:
+        for notice in rule(ctx):
+            key = (notice.code, notice.field, notice.message.msgid)
+            if key not in seen:
+                seen.add(key)
+                out.append(notice)
+    return out
