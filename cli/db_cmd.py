@@ -26,14 +26,17 @@ import typer
 from cli.output import LangOption, chosen_language, domain_errors, emit
 from config.settings import Settings
 from engine.errors import CicieError, NotFound
+from i18n import Text
 
 db_app = typer.Typer(help="The database: schema, backup and restore.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-PG_RECIPE = (
-    "back PostgreSQL up with `pg_dump -Fc` and restore it with "
-    "`pg_restore --clean --if-exists --no-owner` (docs/operations.md, 'Back up and restore')"
+PG_RECIPE = Text(
+    "back PostgreSQL up with %(dump)s and restore it with %(restore)s (docs/operations.md, "
+    "'Back up and restore')",
+    dump="`pg_dump -Fc`",
+    restore="`pg_restore --clean --if-exists --no-owner`",
 )
 
 
@@ -65,7 +68,7 @@ def _errors(as_json: bool, lang: str | None = None) -> Iterator[None]:
         try:
             yield
         except sqlite3.Error as exc:
-            raise FileProblem(f"SQLite failed: {exc}") from None
+            raise FileProblem(Text("SQLite failed: %(problem)s", problem=str(exc))) from None
         except OSError as exc:
             raise FileProblem(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
 
@@ -94,17 +97,24 @@ def db_backup(
     lang: LangOption = None,
 ) -> None:
     """Copy the SQLite database to PATH (safe while the services run)."""
-    with _errors(as_json, lang):
+    language = chosen_language(lang)
+    with _errors(as_json, language):
         source = _sqlite_path("backup")
         if not source.is_file():
-            raise NotFound(f"there is no database at {source}")
+            raise NotFound(Text("There is no database at %(file)s.", file=str(source)))
         target = path.expanduser()
         if _same_database(target, source):
-            raise AlreadyExists(f"{target} is the database itself; give another file")
+            raise AlreadyExists(
+                Text("%(file)s is the database itself; give another file.", file=str(target))
+            )
         if target.is_dir():
-            raise AlreadyExists(f"{target} is a folder; give the backup file's name")
+            raise AlreadyExists(
+                Text("%(file)s is a folder; give the backup file's name.", file=str(target))
+            )
         if target.exists() and not force:
-            raise AlreadyExists(f"{target} exists; give --force to overwrite it")
+            raise AlreadyExists(
+                Text("%(file)s exists; give --force to overwrite it.", file=str(target))
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         revision = _copy_to_new_file(source, target)
         size = target.stat().st_size
@@ -116,7 +126,12 @@ def db_backup(
                 "database": str(source),
             },
             as_json,
-            f"backup written to {target} ({size} bytes, schema revision {revision})",
+            lambda: Text(
+                "Backup written to %(file)s (%(size)s bytes, schema revision %(revision)s).",
+                file=str(target),
+                size=size,
+                revision=revision,
+            ).say(language),
         )
 
 
@@ -131,13 +146,16 @@ def db_restore(
     The current database is kept beside it as `<name>.before-restore-<UTC time>`; the schema is
     the backup's afterwards: run `cicie db upgrade`.
     """
-    with _errors(as_json, lang):
+    language = chosen_language(lang)
+    with _errors(as_json, language):
         live = _sqlite_path("restore")
         backup = path.expanduser()
         if not backup.is_file():
-            raise NotFound(f"there is no backup file at {backup}")
+            raise NotFound(Text("There is no backup file at %(file)s.", file=str(backup)))
         if _same_database(backup, live):
-            raise InvalidBackup(f"{backup} is the database itself, not a backup of it")
+            raise InvalidBackup(
+                Text("%(file)s is the database itself, not a backup of it.", file=str(backup))
+            )
         revision = _check_backup(backup)
         previous: Path | None = None
         if live.exists():
@@ -159,14 +177,27 @@ def db_restore(
             },
             as_json,
             lambda: "\n".join(
-                [
-                    f"restored {backup} into {live} (schema revision {revision})",
-                    f"the database it replaced is kept as {previous}"
+                t.say(language)
+                for t in [
+                    Text(
+                        "Restored %(backup)s into %(file)s (schema revision %(revision)s).",
+                        backup=str(backup),
+                        file=str(live),
+                        revision=revision,
+                    ),
+                    Text("The database it replaced is kept as %(file)s.", file=str(previous))
                     if previous
-                    else "there was no database before",
-                    f"run `cicie db upgrade` to bring the schema to {head}"
+                    else Text("There was no database before."),
+                    Text(
+                        "Run %(command)s to bring the schema to %(revision)s.",
+                        command="`cicie db upgrade`",
+                        revision=head,
+                    )
                     if upgrade_needed
-                    else "the schema is this release's; `cicie db upgrade` has nothing to do",
+                    else Text(
+                        "The schema is this release's; %(command)s has nothing to do.",
+                        command="`cicie db upgrade`",
+                    ),
                 ]
             ),
         )
@@ -178,13 +209,24 @@ def _sqlite_path(command: str) -> Path:
     from sqlalchemy.engine import make_url
 
     url = make_url(Settings().resolved_database_url)
+    typed = "`cicie db " + command + "`"
     if url.get_backend_name() != "sqlite":
         raise UnsupportedDatabase(
-            f"`cicie db {command}` is for SQLite; the database is {url.get_backend_name()}: "
-            + PG_RECIPE
+            Text(
+                "%(command)s is for SQLite; the database is %(backend)s: %(recipe)s",
+                command=typed,
+                backend=url.get_backend_name(),
+                recipe=PG_RECIPE,
+            )
         )
     if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
-        raise UnsupportedDatabase(f"`cicie db {command}` needs a SQLite file, not {url}")
+        raise UnsupportedDatabase(
+            Text(
+                "%(command)s needs a SQLite file, not %(url)s",
+                command=typed,
+                url=str(url),
+            )
+        )
     return Path(url.database)
 
 
@@ -218,7 +260,13 @@ def _write_copy(src: sqlite3.Connection, target: Path, source: Path) -> str | No
             dst.execute("PRAGMA journal_mode=DELETE")
             problems = _quick_check(dst)
             if problems:
-                raise InvalidBackup(f"the copy of {source} fails SQLite's check: {problems}")
+                raise InvalidBackup(
+                    Text(
+                        "The copy of %(file)s fails SQLite's check: %(problems)s",
+                        file=str(source),
+                        problems=problems,
+                    )
+                )
             revision = _revision(dst)
         _fsync(temporary)
         os.replace(temporary, target)
@@ -243,8 +291,11 @@ def _restore_into(backup: Path, live: Path, keep: Path | None) -> None:
             mode = "busy"
         if str(mode).lower() != "delete":
             raise DatabaseInUse(
-                f"{live} is open in another process: stop the web and worker services "
-                "(and any other `cicie` command), then restore; nothing was changed"
+                Text(
+                    "%(file)s is open in another process: stop the web and worker services "
+                    "(and any other `cicie` command), then restore; nothing was changed.",
+                    file=str(live),
+                )
             )
         dst.execute("PRAGMA busy_timeout=30000")
         if keep is not None:
@@ -263,25 +314,47 @@ def _check_backup(path: Path) -> str:
     with open(path, "rb") as fh:
         header = fh.read(len(SQLITE_HEADER))
     if header != SQLITE_HEADER:
-        raise InvalidBackup(f"{path} is not a SQLite database (no SQLite header)")
+        raise InvalidBackup(
+            Text("%(file)s is not a SQLite database (no SQLite header).", file=str(path))
+        )
     try:
         with _connect(path, read_only=True) as conn:
             problems = _quick_check(conn)
             if problems:
-                raise InvalidBackup(f"{path} is a damaged SQLite database: {problems}")
+                raise InvalidBackup(
+                    Text(
+                        "%(file)s is a damaged SQLite database: %(problems)s",
+                        file=str(path),
+                        problems=problems,
+                    )
+                )
             revision = _revision(conn)
     except sqlite3.DatabaseError as exc:
-        raise InvalidBackup(f"{path} cannot be read as a SQLite database: {exc}") from None
+        raise InvalidBackup(
+            Text(
+                "%(file)s cannot be read as a SQLite database: %(problem)s",
+                file=str(path),
+                problem=str(exc),
+            )
+        ) from None
     if revision is None:
         raise InvalidBackup(
-            f"{path} is a SQLite database, but not one of CICIE (no schema revision in it)"
+            Text(
+                "%(file)s is a SQLite database, but not one of CICIE (no schema revision in it).",
+                file=str(path),
+            )
         )
     known = _known_revisions()
     if revision not in known:
         raise InvalidBackup(
-            f"{path} is at schema revision {revision!r}, which this release does not know "
-            f"(known: {', '.join(sorted(known))}): it is not a CICIE database, or it comes "
-            "from a newer release"
+            Text(
+                "%(file)s is at schema revision '%(revision)s', which this release does not "
+                "know (known: %(known)s): it is not a CICIE database, or it comes from a newer "
+                "release.",
+                file=str(path),
+                revision=revision,
+                known=", ".join(sorted(known)),
+            )
         )
     return revision
 

@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 
 from cli.context import runtime
-from cli.output import domain_errors, emit
+from cli.output import LangOption, chosen_language, domain_errors, emit
+from cli.words import delivery_text
 from engine.errors import NotFound
-from i18n import LANGUAGES
+from i18n import LANGUAGES, Text
+from i18n.vocabulary import language_name, term
 from notifications.dispatcher import Dispatcher
 from notifications.preview import preview
 from storage import outbox
@@ -30,9 +32,11 @@ def outbox_list(
     ] = None,
     request_id: Annotated[int | None, typer.Option("--request", help="Only this request.")] = None,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Messages in the outbox, newest last."""
-    with domain_errors(as_json), runtime() as rt, rt.db.read() as conn:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt, rt.db.read() as conn:
         rows = outbox.listing(conn, status=status, request_id=request_id)
         payload = [
             {
@@ -55,9 +59,13 @@ def outbox_list(
         emit(
             payload,
             as_json,
-            lambda: "\n".join(
-                f"{p['id']:>5} {p['status']:<8} {p['language']} {p['to']:<32} {p['subject']}"
-                for p in payload
+            lambda: (
+                "\n".join(
+                    f"{p['id']:>5} · {term('mail_status', str(p['status']), lang)} · "
+                    f"{language_name(str(p['language']), lang)} · {p['to']} · {p['subject']}"
+                    for p in payload
+                )
+                or Text("No message in the outbox.").say(lang)
             ),
         )
 
@@ -69,12 +77,14 @@ def outbox_send(
     ] = False,
     interval: Annotated[float, typer.Option(help="Seconds between passes (without --once).")] = 5,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Deliver due messages over SMTP (the configured relay, or the local catcher)."""
     # imported here: `cli.background` loads the scheduler, which other `outbox` commands skip
     from cli.background import build_dispatcher, worker_name
 
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         dispatcher = build_dispatcher(Dispatcher, rt, worker=worker_name("cli"))
 
         async def run() -> dict[str, int]:
@@ -89,8 +99,7 @@ def outbox_send(
         emit(
             result,
             as_json,
-            f"sent {result.get('sent', 0)}, retrying {result.get('retrying', 0)}, "
-            f"dead {result.get('dead', 0)}",
+            lambda: delivery_text(result, lang),
         )
 
 
@@ -98,12 +107,22 @@ def outbox_send(
 def outbox_retry(
     message_id: Annotated[int, typer.Argument(metavar="ID", help="Outbox id of a dead letter.")],
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Put a dead letter back in the queue (its attempts start again)."""
-    with domain_errors(as_json), runtime() as rt:
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang) as rt:
         if not outbox.retry(rt.db, message_id, rt.engine.clock()):
-            raise NotFound(f"no dead letter with id {message_id}")
-        emit({"id": message_id, "status": "pending"}, as_json, f"message {message_id} queued again")
+            raise NotFound(
+                Text("There is no undelivered message with the id %(id)s.", id=message_id)
+            )
+        emit(
+            {"id": message_id, "status": "pending"},
+            as_json,
+            lambda: Text(
+                "Message %(id)s is queued again, with the same Message-ID.", id=message_id
+            ).say(lang),
+        )
 
 
 def _mail_language(value: str) -> str:

@@ -10,6 +10,7 @@ anything that is not a known command) builds the whole tree, as does `cli.main.a
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ HELP = "CICIE request lifecycle engine: workshops, internships, courses, seminar
 # the root without a name: it brings the groups `import`, `report` and `export`.
 _ENTRIES: tuple[tuple[str, str, str, str], ...] = (
     ("db", "cli.db_cmd", "db_app", "group"),
+    ("org", "cli.org_cmd", "org_app", "group"),
     ("emb", "cli.requests_cmd", "emb_app", "group"),
     ("request", "cli.requests_cmd", "request_app", "group"),
     ("workflows", "cli.workflows_cmd", "workflows_app", "group"),
@@ -128,6 +130,16 @@ def main() -> None:
     except MissingDriver as exc:  # a database URL whose driver is not installed
         print(f"error (invalid_setting): CICIE_DATABASE_URL: {exc}", file=sys.stderr)
         sys.exit(2)
+    except Exception as exc:  # a bug: one line for the operator, the traceback on demand
+        if os.environ.get("CICIE_DEBUG"):
+            raise
+        print(
+            f"error (internal_error): {type(exc).__name__}: {str(exc)[:300]}. This is a fault in "
+            "CICIE, not in what you typed; run again with CICIE_DEBUG=1 to see where, and "
+            "report it.",
+            file=sys.stderr,
+        )
+        sys.exit(70)
 
 
 def _settings_error(exc: ValidationError) -> int:

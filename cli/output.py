@@ -2,7 +2,10 @@
 the exit codes of the contract (0 done, 1 refused by the domain, 2 bad usage).
 
 `--lang LANG` (or `CICIE_LANG`) chooses the language of what a command says to people — labels,
-refusals, the domain's error messages — among `i18n.UI_LANGUAGES`; codes stay codes. Without
+refusals, the domain's error messages, the operator's sentences (`Text`, translated in the
+catalogue; `i18n/fragments/cli/` while in progress) — among `i18n.UI_LANGUAGES`. The text form
+shows labels, with a code beside one only where the reader types it next (`cli.words`); the
+JSON form keeps every code. Without
 either, the site's language (`CICIE_LANGUAGE`, Spanish by default: CICIE's coordinators work
 in Spanish), so the command and the web interface speak alike. An unknown language is a usage
 error (exit 2)."""
@@ -88,7 +91,7 @@ def domain_errors(as_json: bool, lang: str = SOURCE_LANGUAGE) -> Iterator[None]:
         typer.echo(f"error ({exc.code}): {error['message']}", err=True)
         raise typer.Exit(EXIT_REFUSED) from None
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-        message = "the database does not answer; nothing was changed, try again"
+        message = Text("The database does not answer; nothing was changed, try again.").say(lang)
         error = {"code": "unavailable", "message": message, "details": []}
         if as_json:
             typer.echo(json.dumps({"error": error}, ensure_ascii=False))

@@ -5,12 +5,24 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from babel import Locale
+from babel.core import UnknownLocaleError
 
 from cli.context import runtime
 from cli.output import LangOption, chosen_language, domain_errors, emit, parse_json_option
+from cli.words import (
+    availability_lines,
+    history_lines,
+    request_line,
+    timeline_lines,
+    words_for,
+)
 from engine.actor import Actor
+from engine.bootstrap import Runtime
 from engine.links_ops import revoke_links
-from engine.views import RequestView
+from engine.views import EmbView, RequestView
+from i18n import Text
+from i18n.vocabulary import language_name
 from notifications.links import link_maker
 from notifications.recipients import RecipientResolver
 
@@ -18,6 +30,15 @@ emb_app = typer.Typer(
     help="Electoral management bodies that request programmes.", no_args_is_help=True
 )
 request_app = typer.Typer(help="Create, inspect and advance requests.", no_args_is_help=True)
+
+# the page a shared link opens (`cicie request revoke-links`)
+_PURPOSES = {"report": Text("Final report form"), "status": Text("Status page")}
+
+
+def _purpose(purpose: str, lang: str) -> str:
+    found = _PURPOSES.get(purpose)
+    return found.say(lang) if found is not None else purpose
+
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 AsOption = Annotated[
@@ -32,13 +53,30 @@ DataOption = Annotated[
 ]
 
 
-def _line(view: RequestView, lang: str) -> str:
-    """One request on one line: its state's label in `lang`, the state's code to type after."""
-    state = view.state_labels.get(lang) if view.state_labels is not None else view.state_label
-    return (
-        f"#{view.id} {view.programme} [{state} ({view.state})] v{view.version} "
-        f"{view.emb or '-'}: {view.title}"
-    )
+def _line(rt: Runtime, view: RequestView, lang: str) -> str:
+    """One request on one line: its state's label in `lang` (with the state's code, to type
+    after `--state`), its programme's title, EMB, title and version."""
+    return request_line(view, words_for(rt, view, lang))
+
+
+def _country(code: str, lang: str) -> str:
+    """A country's name in `lang` (ISO 3166-1 alpha-2 code → "Honduras")."""
+    try:
+        name = Locale.parse(lang).territories.get(code.upper())
+    except (UnknownLocaleError, ValueError):
+        name = None
+    return str(name) if name else code
+
+
+def _emb_text(emb: EmbView, lang: str) -> str:
+    return Text(
+        "%(code)s · %(name)s · %(country)s · mail in %(language)s · %(address)s",
+        code=emb.code,
+        name=emb.name,
+        country=_country(emb.country, lang),
+        language=language_name(emb.language, lang),
+        address=emb.email or Text("no address"),
+    ).say(lang)
 
 
 @emb_app.command("add")
@@ -57,7 +95,11 @@ def emb_add(
         emb = rt.engine.add_emb(
             code=code, name=name, country=country, language=language, email=email
         )
-        emit(emb.to_dict(), as_json, f"EMB {emb.code} added ({emb.name}, {emb.country})")
+        emit(
+            emb.to_dict(),
+            as_json,
+            lambda: Text("EMB added: %(emb)s", emb=_emb_text(emb, lang)).say(lang),
+        )
 
 
 @emb_app.command("update")
@@ -78,7 +120,7 @@ def emb_update(
         emit(
             emb.to_dict(),
             as_json,
-            f"EMB {emb.code} updated ({emb.name}, {emb.language}, {emb.email or 'no address'})",
+            lambda: Text("EMB updated: %(emb)s", emb=_emb_text(emb, lang)).say(lang),
         )
 
 
@@ -91,14 +133,17 @@ def emb_list(as_json: JsonFlag = False, lang: LangOption = None) -> None:
         emit(
             [e.to_dict() for e in embs],
             as_json,
-            lambda: "\n".join(f"{e.code}\t{e.country}\t{e.language}\t{e.name}" for e in embs),
+            lambda: "\n".join(_emb_text(e, lang) for e in embs) or Text("No EMB yet.").say(lang),
         )
 
 
 @request_app.command("new")
 def request_new(
     programme: Annotated[str, typer.Argument(help="Workflow name, e.g. internship.")],
-    emb: Annotated[str, typer.Option("--emb", help="Code of the requesting EMB.")],
+    emb: Annotated[
+        str,
+        typer.Option("--org", "--emb", help="Code of the requesting organisation (EMB, party…)."),
+    ],
     title: Annotated[str, typer.Option("--title", help="One-line title.")],
     data: DataOption = None,
     actor: AsOption = "coordinator",
@@ -117,7 +162,7 @@ def request_new(
             data=parse_json_option(data),
             comment=comment,
         )
-        emit(view.to_dict(lang), as_json, _line(view, lang))
+        emit(view.to_dict(lang), as_json, lambda: _line(rt, view, lang))
 
 
 @request_app.command("show")
@@ -132,15 +177,10 @@ def request_show(
     with domain_errors(as_json, lang), runtime(language=lang) as rt:
         view, available = rt.engine.show(request_id, Actor.parse(actor))
         payload = view.to_dict(lang) | {"available": [a.to_dict(lang) for a in available]}
+        payload["warnings"] = view.warnings_dicts(lang)
 
         def text() -> str:
-            lines = [_line(view, lang)]
-            for a in available:
-                mark = "ok" if a.allowed else "blocked"
-                label = a.to_dict(lang)["label"]
-                lines.append(f"  {label} ({a.trigger}, {mark})")
-                lines.extend(f"    - {r}" for r in a.messages(lang))
-            return "\n".join(lines)
+            return "\n".join([_line(rt, view, lang), *availability_lines(available, lang)])
 
         emit(payload, as_json, text)
 
@@ -172,7 +212,7 @@ def request_advance(
             expected_version=expect_version,
             comment=comment,
         )
-        emit(view.to_dict(lang), as_json, _line(view, lang))
+        emit(view.to_dict(lang), as_json, lambda: _line(rt, view, lang))
 
 
 @request_app.command("update")
@@ -195,7 +235,7 @@ def request_update(
             expected_version=expect_version,
             comment=comment,
         )
-        emit(view.to_dict(lang), as_json, _line(view, lang))
+        emit(view.to_dict(lang), as_json, lambda: _line(rt, view, lang))
 
 
 @request_app.command("timeline")
@@ -211,10 +251,9 @@ def request_timeline(
         emit(
             [e.to_dict() for e in entries],
             as_json,
-            lambda: "\n".join(
-                f"{e.due_at:%Y-%m-%d %H:%M %z} {e.kind:<11} {e.what:<22} "
-                f"{', '.join(e.recipients) or '-':<28} {e.status}"
-                for e in entries
+            lambda: (
+                "\n".join(timeline_lines(entries, words_for(rt, rt.engine.get(request_id), lang)))
+                or Text("No reminder or deadline is pending.").say(lang)
             ),
         )
 
@@ -233,9 +272,7 @@ def request_history(
             [e.to_dict() for e in entries],
             as_json,
             lambda: "\n".join(
-                f"{e.at:%Y-%m-%d %H:%M} {e.actor:<24} {e.trigger:<20} "
-                f"{e.from_state or '-'} → {e.to_state}"
-                for e in entries
+                history_lines(entries, words_for(rt, rt.engine.get(request_id), lang))
             ),
         )
 
@@ -271,8 +308,18 @@ def request_revoke_links(
         ]
 
         def text() -> str:
-            lines = [f"request {request_id}: all links revoked (v{revoked.version})"]
-            lines.extend(f"  {x['email']} ({x['purpose']}): {x['url']}" for x in links)
+            lines = [
+                Text(
+                    "Request #%(id)s: every link sent so far no longer works (version "
+                    "%(version)s). Send these new links to the people who still need them:",
+                    id=request_id,
+                    version=revoked.version,
+                ).say(lang)
+            ]
+            lines.extend(
+                f"  {x['name']} <{x['email']}> · {_purpose(x['purpose'], lang)}: {x['url']}"
+                for x in links
+            )
             return "\n".join(lines)
 
         emit(revoked.to_dict() | {"links": links}, as_json, text)
@@ -293,5 +340,8 @@ def request_list(
         emit(
             [v.to_dict(lang) for v in views],
             as_json,
-            lambda: "\n".join(_line(v, lang) for v in views),
+            lambda: (
+                "\n".join(_line(rt, v, lang) for v in views)
+                or Text("No request matches.").say(lang)
+            ),
         )

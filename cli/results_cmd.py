@@ -13,7 +13,7 @@ import typer
 from cli.context import runtime
 from cli.output import LangOption, chosen_language, domain_errors, emit
 from engine.bootstrap import Runtime
-from i18n import Text
+from i18n import Text, say
 from results.charts import write_charts
 from results.export import (
     Labels,
@@ -85,23 +85,44 @@ def _report(rt: Runtime, year_from: int | None, year_to: int | None) -> ResultsR
     )
 
 
-def _import_text(result: ImportResult, path: Path) -> str:
+def _import_text(result: ImportResult, path: Path, lang: str) -> str:
     if result.changed:
-        head = (
-            f"{result.source}: {result.activities} activities from {path} — "
-            f"{result.inserted} added, {result.updated} changed, {result.deleted} removed, "
-            f"{result.unchanged} unchanged"
+        head = Text(
+            "%(source)s (%(file)s) — activities: %(activities)s; added: %(inserted)s, changed: "
+            "%(updated)s, removed: %(deleted)s, unchanged: %(unchanged)s.",
+            source=result.source,
+            activities=result.activities,
+            file=str(path),
+            inserted=result.inserted,
+            updated=result.updated,
+            deleted=result.deleted,
+            unchanged=result.unchanged,
         )
     else:
-        head = f"{result.source}: already up to date ({result.activities} activities)"
-    lines = [head]
+        head = Text(
+            "%(source)s: already up to date (activities: %(activities)s).",
+            source=result.source,
+            activities=result.activities,
+        )
+    lines = [head.say(lang)]
     if result.discrepancies:
-        lines.append(f"{len(result.discrepancies)} stated figure(s) disagree with the entries:")
-        lines += [f"  - {d.message}" for d in result.discrepancies]
+        lines.append(
+            Text(
+                "Stated figures that disagree with the entries: %(count)s",
+                count=len(result.discrepancies),
+            ).say(lang)
+        )
+        lines += [f"  - {say(d.message, lang)}" for d in result.discrepancies]
     if result.readings:
-        lines.append("Ambiguous entries, as read:")
+        lines.append(Text("Ambiguous entries, as read:").say(lang))
         lines += [
-            f'  - {r["year"]} "{r["as_printed"]}" counted as {r["counted_as"]}'
+            "  - "
+            + Text(
+                "%(year)s “%(printed)s” counted as %(counted)s",
+                year=r["year"],
+                printed=r["as_printed"],
+                counted=r["counted_as"],
+            ).say(lang)
             for r in result.readings
         ]
     return "\n".join(lines)
@@ -122,6 +143,7 @@ def import_history_cmd(
         bool, typer.Option("--brochure", help="Import the bundled transcription of the brochure.")
     ] = False,
     as_json: JsonFlag = False,
+    lang: LangOption = None,
 ) -> None:
     """Import past activities; running it again with the same file changes nothing.
 
@@ -130,10 +152,15 @@ def import_history_cmd(
     if (file is None) == (not brochure):
         raise typer.BadParameter("give a FILE or --brochure (one of them)")
     path = file if file is not None else brochure_path()
-    with domain_errors(as_json), runtime() as rt:
+    language = chosen_language(lang)
+    with domain_errors(as_json, language), runtime() as rt:
         source = read_history(path, theme_ids=rt.catalogues.themes)
         result = import_history(rt.db, source, rt.engine.clock())
-        emit(result.to_dict() | {"file": str(path)}, as_json, lambda: _import_text(result, path))
+        emit(
+            result.to_dict() | {"file": str(path)},
+            as_json,
+            lambda: _import_text(result, path, language),
+        )
 
 
 @report_app.command("results")
@@ -171,7 +198,7 @@ def report_results(
         report = _report(rt, year_from, year_to)
         written = write_charts(report, chart_dir) if chart_dir is not None else []
         for path in written:
-            typer.echo(f"wrote {path}", err=True)
+            typer.echo(Text("Written: %(file)s", file=str(path)).say(language), err=True)
         if as_json:
             payload = report.to_dict()
             if written:

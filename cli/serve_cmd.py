@@ -16,10 +16,11 @@ import uvicorn
 from cli.background import Worker
 from cli.context import runtime
 from cli.logs import configure_logging
-from cli.output import EXIT_REFUSED
+from cli.output import EXIT_REFUSED, LangOption, chosen_language
 from engine.accounts import Accounts
 from engine.bootstrap import Runtime
 from engine.demo import DemoLogin, load_demo_installation
+from i18n import Text
 
 
 def serve(
@@ -36,18 +37,20 @@ def serve(
             "(refused when CICIE_ENVIRONMENT=production).",
         ),
     ] = False,
+    lang: LangOption = None,
 ) -> None:
     """Run the application (with --demo: demo data and a demo login on an empty database)."""
+    lang = chosen_language(lang)
     with runtime() as rt:
         configure_logging(rt.settings)
         if demo and rt.settings.environment == "production":
-            typer.echo(
-                "error: --demo is refused in production (CICIE_ENVIRONMENT=production): "
-                "demo users would have known roles and printed passwords",
-                err=True,
-            )
+            message = Text(
+                "--demo is refused in production (CICIE_ENVIRONMENT=production): demo users "
+                "would have known roles and printed passwords."
+            ).say(lang)
+            typer.echo(f"error (not_allowed): {message}", err=True)
             raise typer.Exit(EXIT_REFUSED)
-        _serve(rt, host, port, worker=not no_worker, demo=demo)
+        _serve(rt, host, port, worker=not no_worker, demo=demo, lang=lang)
 
 
 class _Banner:
@@ -71,33 +74,56 @@ class _Banner:
         typer.echo("\n".join(self._lines))
 
 
-def _banner_lines(rt: Runtime, url: str, login: DemoLogin | None, has_users: bool) -> list[str]:
-    lines = ["", f"CICIE is running on {url}  (API docs: {url}/docs, health: {url}/healthz)"]
+def _banner_lines(
+    rt: Runtime, url: str, login: DemoLogin | None, has_users: bool, lang: str
+) -> list[str]:
+    lines = [
+        "",
+        Text(
+            "CICIE is running on %(url)s  (API docs: %(url)s/docs, health: %(url)s/healthz)",
+            url=url,
+        ).say(lang),
+    ]
     if login is not None:
-        lines.append("demo login (shown once; change the passwords with `cicie user passwd`):")
+        lines.append(
+            Text("Demo login (shown once; change the passwords with `cicie user passwd`):").say(
+                lang
+            )
+        )
         lines += [f"  {name} / {password}" for name, password in login.passwords.items()]
-        lines.append(f"API token for 'coordinator' (expires in 90 days): {login.token}")
+        lines.append(
+            Text(
+                "API token for 'coordinator' (expires in 90 days): %(token)s", token=login.token
+            ).say(lang)
+        )
     elif not has_users:
         lines.append(
-            "nobody can sign in yet: create an administrator with "
-            "`cicie user add NAME --role admin --password-stdin`"
+            Text(
+                "Nobody can sign in yet: create an administrator with %(command)s",
+                command="`cicie user add NAME --role admin --password-stdin`",
+            ).say(lang)
         )
     if not rt.settings.smtp_host:
         lines.append(
-            f"mail is caught under {rt.settings.mail_dir} "
-            f"(the catcher's log: {rt.settings.home / 'mail-catcher.log'})"
+            Text(
+                "Mail is caught under %(folder)s (the catcher's log: %(log)s).",
+                folder=str(rt.settings.mail_dir),
+                log=str(rt.settings.home / "mail-catcher.log"),
+            ).say(lang)
         )
-    lines.append("stop with Ctrl+C")
+    lines.append(Text("Stop with Ctrl+C.").say(lang))
     return lines
 
 
-def _serve(rt: Runtime, host: str | None, port: int | None, *, worker: bool, demo: bool) -> None:
+def _serve(
+    rt: Runtime, host: str | None, port: int | None, *, worker: bool, demo: bool, lang: str
+) -> None:
     accounts = Accounts(rt.db, rt.engine.clock)
     login: DemoLogin | None = None
     if demo:
         loaded, login = load_demo_installation(rt.engine, accounts)
         if loaded:
-            typer.echo(f"loaded {loaded} demo requests")
+            typer.echo(Text("Demo requests loaded: %(count)s.", count=loaded).say(lang))
     host = host or rt.settings.host
     port = port or rt.settings.port
     from web.app import create_app  # only this command needs the web layer (and its import time)
@@ -105,7 +131,7 @@ def _serve(rt: Runtime, host: str | None, port: int | None, *, worker: bool, dem
     services: list[Worker | _Banner] = [Worker(rt)] if worker else []
     # our logging set-up formats uvicorn's lines too; the access line, with the request id, is
     # written by web.observability. X-Forwarded-For is believed only from CICIE_TRUSTED_PROXIES.
-    banner = _Banner(_banner_lines(rt, f"http://{host}:{port}", login, accounts.has_users()))
+    banner = _Banner(_banner_lines(rt, f"http://{host}:{port}", login, accounts.has_users(), lang))
     config = uvicorn.Config(
         create_app(rt, services=[*services, banner]),
         host=host,

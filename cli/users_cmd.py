@@ -15,9 +15,12 @@ import typer
 
 from cli.context import runtime
 from cli.output import LangOption, chosen_language, domain_errors, emit
+from cli.words import date_or_never
 from engine.account_views import MAX_TOKEN_DAYS, TOKEN_DAYS, AccountView
 from engine.accounts import Accounts
 from engine.bootstrap import Runtime
+from i18n import Text
+from i18n.vocabulary import term
 
 user_app = typer.Typer(help="People who sign in, and API tokens.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
@@ -37,10 +40,17 @@ def _read_password(password_stdin: bool) -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def _describe(account: AccountView) -> str:
-    state = "active" if account.active else "disabled"
-    last = account.last_login.isoformat() if account.last_login else "never"
-    return f"{account.username}\t{account.role}\t{state}\tlast sign-in: {last}"
+def _role(role: str, lang: str) -> str:
+    """A role in words, with the code `--role` and `set-role` take."""
+    return f"{term('role', role, lang)} ({role})"
+
+
+def _describe(account: AccountView, lang: str, zone: str) -> str:
+    state = Text("active") if account.active else Text("disabled")
+    last = Text("last sign-in: %(when)s", when=date_or_never(account.last_login, lang, zone)).say(
+        lang
+    )
+    return f"{account.username}\t{_role(account.role, lang)}\t{state.say(lang)}\t{last}"
 
 
 @user_app.command("add")
@@ -56,7 +66,15 @@ def user_add(
     lang = chosen_language(lang)
     with domain_errors(as_json, lang), runtime(language=lang) as rt:
         user = _accounts(rt).add_user(username, role, password)
-        emit(user.to_dict(), as_json, f"user {user.username} ({user.role}) added")
+        emit(
+            user.to_dict(),
+            as_json,
+            lambda: Text(
+                "User %(name)s added, with the role %(role)s.",
+                name=user.username,
+                role=_role(user.role, lang),
+            ).say(lang),
+        )
 
 
 @user_app.command("list")
@@ -68,7 +86,10 @@ def user_list(as_json: JsonFlag = False, lang: LangOption = None) -> None:
         emit(
             [a.to_dict() for a in accounts],
             as_json,
-            lambda: "\n".join(_describe(a) for a in accounts) or "no users",
+            lambda: (
+                "\n".join(_describe(a, lang, rt.settings.timezone) for a in accounts)
+                or Text("No user yet.").say(lang)
+            ),
         )
 
 
@@ -83,7 +104,15 @@ def user_set_role(
     lang = chosen_language(lang)
     with domain_errors(as_json, lang), runtime(language=lang) as rt:
         account = _accounts(rt).set_role(username, role)
-        emit(account.to_dict(), as_json, f"user {account.username} is now {account.role}")
+        emit(
+            account.to_dict(),
+            as_json,
+            lambda: Text(
+                "User %(name)s now has the role %(role)s.",
+                name=account.username,
+                role=_role(account.role, lang),
+            ).say(lang),
+        )
 
 
 @user_app.command("disable")
@@ -95,7 +124,10 @@ def user_disable(username: Username, as_json: JsonFlag = False, lang: LangOption
         emit(
             account.to_dict(),
             as_json,
-            f"user {account.username} disabled; their sessions and API tokens no longer work",
+            lambda: Text(
+                "User %(name)s disabled: their sessions and API tokens no longer work.",
+                name=account.username,
+            ).say(lang),
         )
 
 
@@ -105,7 +137,11 @@ def user_enable(username: Username, as_json: JsonFlag = False, lang: LangOption 
     lang = chosen_language(lang)
     with domain_errors(as_json, lang), runtime(language=lang) as rt:
         account = _accounts(rt).enable(username)
-        emit(account.to_dict(), as_json, f"user {account.username} enabled")
+        emit(
+            account.to_dict(),
+            as_json,
+            lambda: Text("User %(name)s can sign in again.", name=account.username).say(lang),
+        )
 
 
 @user_app.command("passwd")
@@ -123,7 +159,11 @@ def user_passwd(
         emit(
             {"username": username, "sessions_ended": ended},
             as_json,
-            f"password of {username} changed; {ended} session(s) ended",
+            lambda: Text(
+                "Password of %(name)s changed; sessions ended: %(count)s.",
+                name=username,
+                count=ended,
+            ).say(lang),
         )
 
 
@@ -161,11 +201,16 @@ def user_tokens(username: Username, as_json: JsonFlag = False, lang: LangOption 
             as_json,
             lambda: (
                 "\n".join(
-                    f"{t.id}\t{t.label or '-'}\texpires {t.expires_at.isoformat()}\t"
-                    f"last used {t.last_used.isoformat() if t.last_used else 'never'}"
+                    Text(
+                        "%(id)s\t%(label)s\texpires on %(expires)s\tlast used: %(used)s",
+                        id=t.id,
+                        label=t.label or "—",
+                        expires=date_or_never(t.expires_at, lang, rt.settings.timezone),
+                        used=date_or_never(t.last_used, lang, rt.settings.timezone),
+                    ).say(lang)
                     for t in tokens
                 )
-                or f"{username} has no live API token"
+                or Text("%(name)s has no API token that still works.", name=username).say(lang)
             ),
         )
 
@@ -180,4 +225,8 @@ def user_revoke_token(
     lang = chosen_language(lang)
     with domain_errors(as_json, lang), runtime(language=lang) as rt:
         _accounts(rt).revoke_token_id(token_id)
-        emit({"id": token_id, "revoked": True}, as_json, f"token {token_id} revoked")
+        emit(
+            {"id": token_id, "revoked": True},
+            as_json,
+            lambda: Text("API token %(id)s revoked.", id=token_id).say(lang),
+        )

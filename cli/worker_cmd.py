@@ -18,10 +18,12 @@ from cli.background import Worker, build_dispatcher, worker_name
 from cli.context import runtime
 from cli.logs import configure_logging
 from cli.output import LangOption, chosen_language, domain_errors, emit
+from cli.words import delivery_text
 from engine.bootstrap import Runtime
 from engine.clock import ManualClock, system_clock
 from engine.errors import InvalidData
-from engine.sweep import TimerSweep
+from engine.sweep import SweepReport, TimerSweep
+from i18n import Text
 from notifications.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -35,12 +37,12 @@ def _runtime(now: str | None, lang: str | None = None) -> Iterator[Runtime]:
             moment = datetime.fromisoformat(now)
         except ValueError:
             raise InvalidData(
-                f"--now '{now}' is not an ISO-8601 date-time",
+                Text("--now '%(value)s' is not an ISO-8601 date-time", value=now),
                 [{"field": "now", "message": "expected e.g. 2026-12-01T09:00:00-06:00"}],
             ) from None
         if moment.tzinfo is None:
             raise InvalidData(
-                "--now needs a UTC offset", [{"field": "now", "message": "add e.g. -06:00"}]
+                Text("--now needs a UTC offset"), [{"field": "now", "message": "add e.g. -06:00"}]
             )
         clock = ManualClock(moment)
     with runtime(clock, language=lang) as rt:
@@ -67,10 +69,24 @@ def worker(
             emit(
                 {"timers": timers.to_dict(), "mail": mail},
                 as_json,
-                f"timers: {timers.to_dict()}\nmail: {mail}",
+                lambda: f"{sweep_text(timers, lang)}\n{delivery_text(mail, lang)}",
             )
             return
         asyncio.run(_forever(rt))
+
+
+def sweep_text(report: SweepReport, lang: str) -> str:
+    """What one sweep of the timers did, in `lang`."""
+    return Text(
+        "Timers fired — reminders: %(reminders)s, escalations: %(escalations)s, deadlines: "
+        "%(transitions)s (skipped: %(skipped)s, cancelled: %(cancelled)s, failed: %(failed)s).",
+        reminders=report.reminders,
+        escalations=report.escalations,
+        transitions=report.transitions,
+        skipped=report.skipped,
+        cancelled=report.cancelled,
+        failed=report.failed,
+    ).say(lang)
 
 
 async def _dispatch_once(rt: Runtime) -> dict[str, int]:

@@ -16,7 +16,8 @@ from engine.diagram import mermaid
 from engine.diff import diff_versions
 from engine.errors import DefinitionProblem, InvalidData, InvalidDefinition, NotFound
 from engine.migrate import Migration, MigrationPlan, MigrationReport
-from i18n import say
+from i18n import Text, say
+from i18n.formatting import day
 from workflows.errors import said
 from workflows.loader import WORKFLOW_DIR, load_file, workflow_files
 from workflows.schema import schema_text
@@ -50,7 +51,15 @@ def workflows_list(as_json: JsonFlag = False, lang: LangOption = None) -> None:
         emit(
             out,
             as_json,
-            lambda: "\n".join(f"{w['name']} v{w['version']}: {w['title']}" for w in out),
+            lambda: "\n".join(
+                Text(
+                    "%(title)s (%(name)s), version %(version)s",
+                    title=w["title"],
+                    name=w["name"],
+                    version=w["version"],
+                ).say(lang)
+                for w in out
+            ),
         )
 
 
@@ -127,7 +136,14 @@ def workflows_diagram(
         if request_id is not None:
             view = rt.engine.get(request_id)
             if view.programme != name:
-                raise NotFound(f"request {request_id} is a {view.programme}, not a {name}")
+                raise NotFound(
+                    Text(
+                        "Request %(id)s is a %(programme)s, not a %(name)s.",
+                        id=request_id,
+                        programme=view.programme,
+                        name=name,
+                    )
+                )
             definition = rt.engine.definition_of(view).definition
             current = view.state
         typer.echo(mermaid(definition, current, lang))
@@ -144,7 +160,7 @@ def workflows_example(
     with domain_errors(as_json, lang):
         path = WORKFLOW_DIR / "examples" / f"{name}.yaml"
         if not path.is_file():
-            raise NotFound(f"no example for workflow '{name}'")
+            raise NotFound(Text("There is no example for the workflow '%(name)s'.", name=name))
         try:
             steps = parse(read_text(path))[0]["steps"]
         except ReadRefused as exc:
@@ -207,26 +223,68 @@ def workflows_migrate(
 
 
 def _migration_text(report: MigrationReport, lang: str) -> str:
-    verb = "would move" if report.dry_run else "moved"
-    lines = [f"{report.workflow} → v{report.to}{' (dry run)' if report.dry_run else ''}"]
+    if report.dry_run:
+        head = Text(
+            "%(workflow)s → v%(version)s (dry run)", workflow=report.workflow, version=report.to
+        )
+    else:
+        head = Text("%(workflow)s → v%(version)s", workflow=report.workflow, version=report.to)
+    lines = [head.say(lang)]
     for plan in report.plans:
         lines.extend(_plan_lines(plan, lang))
     moved = len(report.plans) - len(report.refused)
-    lines.append(f"{moved} {verb}, {len(report.refused)} cannot move")
+    if report.dry_run:
+        tally = Text(
+            "%(moved)s would move, %(left)s cannot move", moved=moved, left=len(report.refused)
+        )
+    else:
+        tally = Text("%(moved)s moved, %(left)s cannot move", moved=moved, left=len(report.refused))
+    lines.append(tally.say(lang))
     return "\n".join(lines)
+
+
+def _timer_ref(timer: str, occurrence: int) -> str:
+    return f"{timer}#{occurrence}"
 
 
 def _plan_lines(plan: MigrationPlan, lang: str) -> list[str]:
     head = f"#{plan.id} {plan.title} [{plan.state}, v{plan.from_version}]"
     if not plan.movable:
-        return [f"{head} cannot move: {'; '.join(plan.reasons)}"]
+        reasons = "; ".join(say(r, lang) for r in plan.reasons)
+        return [
+            Text("%(request)s cannot move: %(reasons)s", request=head, reasons=reasons).say(lang)
+        ]
     lines = [f"{head} → {plan.to_state}"]
-    lines.extend(f"    invalid {d['field']}: {say(d['message'], lang)}" for d in plan.invalid_data)
-    t = plan.timers
-    lines.extend(f"    cancel timer {c.timer}#{c.occurrence}: {c.why}" for c in t.cancel)
-    lines.extend(f"    arm timer {c.timer}#{c.occurrence} due {c.due_at:%Y-%m-%d}" for c in t.arm)
     lines.extend(
-        f"    move timer {c.timer}#{c.occurrence}: {c.previous:%Y-%m-%d} → {c.due_at:%Y-%m-%d}"
+        "    "
+        + Text("invalid %(field)s: %(message)s", field=d["field"], message=d["message"]).say(lang)
+        for d in plan.invalid_data
+    )
+    t = plan.timers
+    lines.extend(
+        "    "
+        + Text(
+            "cancel timer %(timer)s: %(why)s", timer=_timer_ref(c.timer, c.occurrence), why=c.why
+        ).say(lang)
+        for c in t.cancel
+    )
+    lines.extend(
+        "    "
+        + Text(
+            "arm timer %(timer)s due %(date)s",
+            timer=_timer_ref(c.timer, c.occurrence),
+            date=day(c.due_at, lang),
+        ).say(lang)
+        for c in t.arm
+    )
+    lines.extend(
+        "    "
+        + Text(
+            "move timer %(timer)s: %(before)s → %(after)s",
+            timer=_timer_ref(c.timer, c.occurrence),
+            before=day(c.previous, lang),
+            after=day(c.due_at, lang),
+        ).say(lang)
         for c in t.move
     )
     return lines

@@ -156,19 +156,52 @@ class Block:
 @dataclass(frozen=True)
 class Theme:
     id: str
-    block: str
+    block: str | None  # None: a theme of the catalogue outside the five blocks
     aspect: str
     label: Label
+
+
+GLOBAL_REGION = "global"  # a partner that works in every region
 
 
 @dataclass(frozen=True)
 class Partner:
     code: str
     name: str
-    kind: str  # founder | associate | national
+    kind: str  # founder | associate | national | invited
     country: str | None
     language: str
     email: str | None
+    # the regions of courses it may co-organise as the regional partner ("global": any)
+    regions: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other codes it is known by (the brochure's short names)
+
+    def serves(self, region: str) -> bool:
+        return GLOBAL_REGION in self.regions or region in self.regions
+
+
+class PartnerIndex(dict[str, Partner]):
+    """The partner catalogue by code; a partner's aliases (`CAPEL` for `IIHR_CAPEL`) are
+    found too (`in`, `get`, `[]`), while listing it gives each partner once, by its code."""
+
+    def __init__(self, partners: dict[str, Partner]) -> None:
+        super().__init__(partners)
+        self.aliases = {a: p.code for p in partners.values() for a in p.aliases}
+
+    def canonical(self, code: object) -> str | None:
+        if not isinstance(code, str):
+            return None
+        return code if dict.__contains__(self, code) else self.aliases.get(code)
+
+    def __contains__(self, code: object) -> bool:
+        return self.canonical(code) is not None
+
+    def __getitem__(self, code: str) -> Partner:
+        return dict.__getitem__(self, self.canonical(code) or code)
+
+    def get(self, code: str, default: Any = None) -> Any:
+        found = self.canonical(code)
+        return dict.__getitem__(self, found) if found is not None else default
 
 
 @dataclass(frozen=True)
@@ -176,6 +209,18 @@ class CostCategory:
     id: str
     label: Label
     allowed_payers: tuple[str, ...]
+    # the programmes in which this cost may not arise at all (payer `not_needed`)
+    not_needed_in: tuple[str, ...] = ()
+
+    def payers_for(self, programme: str | None) -> tuple[str, ...]:
+        """Who may pay it in `programme`: the allowed payers, and `not_needed` where the
+        programme is one in which the cost may not arise."""
+        if programme in self.not_needed_in and NOT_NEEDED not in self.allowed_payers:
+            return (*self.allowed_payers, NOT_NEEDED)
+        return self.allowed_payers
+
+
+NOT_NEEDED = "not_needed"
 
 
 @dataclass(frozen=True)
@@ -213,6 +258,10 @@ class Catalogues:
 
     def founders(self) -> list[Partner]:
         return [p for p in self.partners.values() if p.kind == "founder"]
+
+    def invited(self) -> list[Partner]:
+        """Organisations invited to take part (OSCE, NDI…), never partners."""
+        return [p for p in self.partners.values() if p.kind == "invited"]
 
 
 class InvalidCatalogue(ValueError):
@@ -279,23 +328,35 @@ def load_catalogues(directory: Path = CATALOGUE_DIR) -> Catalogues:
         for i, b in enumerate(themes_raw["blocks"])
     }
     themes = {
-        t["id"]: Theme(t["id"], t["block"], t["aspect"], label("themes", i, "label"))
+        t["id"]: Theme(t["id"], t.get("block"), t["aspect"], label("themes", i, "label"))
         for i, t in enumerate(themes_raw["themes"])
     }
     label.check()
-    partners = {
-        p["code"]: Partner(
-            p["code"], p["name"], p["kind"], p.get("country"), p["language"], p.get("email")
-        )
-        for p in _read(directory, "partners.yaml")["partners"]
-    }
+    partners = PartnerIndex(
+        {
+            p["code"]: Partner(
+                p["code"],
+                p["name"],
+                p["kind"],
+                p.get("country"),
+                p["language"],
+                p.get("email"),
+                tuple(str(r) for r in p.get("regions") or ()),
+                tuple(str(a) for a in p.get("aliases") or ()),
+            )
+            for p in _read(directory, "partners.yaml")["partners"]
+        }
+    )
     fin = _read(directory, "financing.yaml")
     label = _Labels(directory / "financing.yaml", fin)
     financing = FinancingRules(
         payers={k: label("payers", k) for k in fin["payers"]},
         categories={
             c["id"]: CostCategory(
-                c["id"], label("categories", i, "label"), tuple(c["allowed_payers"])
+                c["id"],
+                label("categories", i, "label"),
+                tuple(c["allowed_payers"]),
+                tuple(c.get("not_needed_in") or ()),
             )
             for i, c in enumerate(fin["categories"])
         },

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.catalogues import Catalogues, load_catalogues
+from config.planning import load_planning
 from config.settings import Settings
 from engine.business_time import BusinessTime
 from engine.clock import Clock, system_clock
@@ -50,6 +51,7 @@ def build_runtime(
         migrate.upgrade(db)
     catalogues = load_catalogues()
     registry = WorkflowRegistry(catalogues, settings.workflow_dir or WORKFLOW_DIR)
+    load_planning()  # lead times and elections: a mistake stops the start here
     registry.sync(db, clock)
     engine = Engine(
         db,

@@ -82,12 +82,16 @@ class CompiledWorkflow:
             auto_transitions=False,
             send_event=True,
         )
-        triggers: dict[str, list[str]] = {s: [] for s in definition.states}
-        for src, trig in self.candidates:
-            if trig not in triggers[src]:
-                triggers[src].append(trig)
+        # each state's triggers in file order, but the shared exits it has only through the
+        # `active` keyword (withdraw, put on hold, decline…) after its own ways forward, so a
+        # stage's own action comes first wherever the base that declares the exits is listed
+        forward: dict[str, list[str]] = {s: [] for s in definition.states}
+        exits: dict[str, list[str]] = {s: [] for s in definition.states}
+        for (src, trig), cands in self.candidates.items():
+            generic = all(src in c.transition.generic_sources for c in cands)
+            (exits if generic else forward)[src].append(trig)
         self.triggers_by_state: Mapping[str, tuple[str, ...]] = {
-            s: tuple(v) for s, v in triggers.items()
+            s: (*forward[s], *exits[s]) for s in definition.states
         }
         # triggers by (state, role): what a list view may offer without reading any data
         self._by_role: dict[tuple[str, str], tuple[str, ...]] = {}

@@ -29,6 +29,7 @@ class DashboardQuery:
     programme: str | None = None
     state: str | None = None
     emb: str | None = None
+    kind: str | None = None  # the requesting organisation's kind (workflows ORGANISATION_KINDS)
     countries: frozenset[str] | None = None  # the EMB countries of a region
     year: int | None = None
     theme: str | None = None
@@ -73,6 +74,7 @@ def load_dashboard(engine: Engine, query: DashboardQuery) -> Dashboard:
         programme=query.programme,
         state=query.state,
         emb=query.emb,
+        kind=query.kind,
         countries=query.countries,
         year=query.year,
         year_start=year_start,

@@ -1,4 +1,7 @@
-"""Demo data for a fresh installation, loaded through the engine so every rule applies."""
+"""Demo data for a fresh installation, loaded through the engine so every rule applies: the
+demo requests (config/demo.yaml) and, while the database holds no history, the brochure's
+history (results/data/brochure_history.yaml), so the results page and its map are full at
+first sight."""
 
 from __future__ import annotations
 
@@ -13,6 +16,9 @@ from engine.accounts import Accounts
 from engine.actor import Actor
 from engine.errors import InvalidData
 from engine.service import Engine
+from results.history_format import read_history
+from results.importer import brochure_path, import_history
+from storage import activities as history_store
 from workflows.loader import WORKFLOW_DIR
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
@@ -38,6 +44,16 @@ def example_steps(programme: str) -> list[dict[str, Any]]:
     return list(read_yaml(WORKFLOW_DIR / "examples" / f"{programme}.yaml")["steps"])
 
 
+def step_data(item: dict[str, Any], step: dict[str, Any]) -> dict[str, Any]:
+    """What one demo request sends at one step of its programme's example: the example's data
+    with the request's own values (`data`: each field replaced in the step that sets it), plus
+    what the request adds at that step (`add: {trigger: {field: value}}`). So two requests of
+    one programme never carry the same course, dates or people."""
+    own = item.get("data") or {}
+    data = {k: own.get(k, v) for k, v in (step.get("data") or {}).items()}
+    return data | ((item.get("add") or {}).get(step["trigger"]) or {})
+
+
 def load_demo(engine: Engine, path: Path = DEMO_FILE) -> int:
     """Create the demo EMBs and requests when there are no requests yet; returns how many."""
     if engine.list_requests(limit=1):
@@ -61,9 +77,20 @@ def load_demo(engine: Engine, path: Path = DEMO_FILE) -> int:
             if view.state == target:
                 break
             view = engine.advance(
-                view.id, step["trigger"], Actor.parse(step["as"]), data=step.get("data") or {}
+                view.id, step["trigger"], Actor.parse(step["as"]), data=step_data(item, step)
             )
     return len(demo["requests"])
+
+
+def load_demo_history(engine: Engine) -> int:
+    """Import the brochure's history (§ III results 2004–2015, § IV 2016 calendar) when the
+    database holds no history at all, as `cicie import history --brochure` does; returns how
+    many activities were imported (0 when some history was already there)."""
+    with engine.db.read() as conn:
+        if history_store.sources(conn):
+            return 0
+    source = read_history(brochure_path(), theme_ids=engine.catalogues.themes)
+    return import_history(engine.db, source, engine.clock()).inserted
 
 
 @dataclass(frozen=True)
@@ -75,10 +102,12 @@ class DemoLogin:
 
 
 def load_demo_installation(engine: Engine, accounts: Accounts) -> tuple[int, DemoLogin | None]:
-    """Demo requests into an empty database and, when nobody can sign in yet, one user per
-    role and an API token for the coordinator. Only `cicie serve --demo` and `cicie demo
-    load` call this; it is refused in production (`cli`)."""
+    """Demo requests into an empty database, the brochure's history while there is none, and,
+    when nobody can sign in yet, one user per role and an API token for the coordinator. Only
+    `cicie serve --demo` and `cicie demo load` call this; it is refused in production
+    (`cli`)."""
     loaded = load_demo(engine)
+    load_demo_history(engine)
     created = ensure_demo_users(accounts)
     if not created:
         return loaded, None

@@ -16,6 +16,7 @@ from engine.errors import InvalidData, NotFound
 from engine.views import EmbView
 from storage import embs
 from storage.db import Database
+from workflows.definition import ORGANISATION_KINDS
 from workflows.fields import EMAIL_RE
 
 MAX_CODE = 40
@@ -25,7 +26,13 @@ _CODE = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_CODE}}}")  # ASCII only: it is typed
 
 
 def _view(row: embs.EmbRow) -> EmbView:
-    return EmbView(row.id, row.code, row.name, row.country, row.language, row.email)
+    return EmbView(row.id, row.code, row.name, row.country, row.language, row.email, row.kind)
+
+
+def _kind_problem(kind: str) -> dict[str, str] | None:
+    if kind not in ORGANISATION_KINDS:
+        return {"field": "kind", "message": f"one of {', '.join(ORGANISATION_KINDS)}"}
+    return None
 
 
 def _name_problem(name: str) -> dict[str, str] | None:
@@ -53,7 +60,14 @@ class Organisations:
         self.clock = clock
 
     def add(
-        self, *, code: str, name: str, country: str, language: str, email: str | None = None
+        self,
+        *,
+        code: str,
+        name: str,
+        country: str,
+        language: str,
+        email: str | None = None,
+        kind: str = "emb",
     ) -> EmbView:
         code = code.strip()
         country = country.strip().upper()
@@ -70,6 +84,7 @@ class Organisations:
             country_problem,
             _language_problem(language),
             _email_problem(email),
+            _kind_problem(kind),
         )
         errors.extend(problem for problem in checks if problem is not None)
         if errors:
@@ -88,8 +103,9 @@ class Organisations:
                 language=language,
                 email=email,
                 now=self.clock(),
+                kind=kind,
             )
-        return EmbView(emb_id, code, name.strip(), country, language, email)
+        return EmbView(emb_id, code, name.strip(), country, language, email, kind)
 
     def update(
         self,
@@ -98,6 +114,7 @@ class Organisations:
         name: str | None = None,
         email: str | None = None,
         language: str | None = None,
+        kind: str | None = None,
     ) -> EmbView:
         """Change what is given (None: keep). An empty `email` removes the address: mail for
         the EMB then goes to its request's contact person only."""
@@ -112,12 +129,15 @@ class Organisations:
         if email is not None:
             changes["email"] = email or None
             checks.append(_email_problem(changes["email"]))
+        if kind is not None:
+            changes["kind"] = kind
+            checks.append(_kind_problem(kind))
         errors = [problem for problem in checks if problem is not None]
         if errors:
             raise InvalidData(f"the new data of EMB '{code}' is not valid", errors)
         if not changes:
             raise InvalidData(
-                "nothing to change: give a new name, e-mail address or language",
+                "nothing to change: give a new name, e-mail address, language or kind",
                 [{"field": "emb", "message": "nothing to change"}],
             )
         with self.db.transaction() as conn:

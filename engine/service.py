@@ -47,6 +47,7 @@ class Engine(EngineCore):
     timeline = timeline_op.timeline
     get = queries_op.get
     show = queries_op.show
+    warnings = queries_op.warnings
     history = queries_op.history
     list_requests = queries_op.list_requests
     list_actions = queries_op.list_actions
@@ -64,10 +65,17 @@ class Engine(EngineCore):
         return Organisations(self.db, self.catalogues, self.clock)
 
     def add_emb(
-        self, *, code: str, name: str, country: str, language: str, email: str | None = None
+        self,
+        *,
+        code: str,
+        name: str,
+        country: str,
+        language: str,
+        email: str | None = None,
+        kind: str = "emb",
     ) -> EmbView:
         return self._organisations().add(
-            code=code, name=name, country=country, language=language, email=email
+            code=code, name=name, country=country, language=language, email=email, kind=kind
         )
 
     def update_emb(
@@ -77,8 +85,11 @@ class Engine(EngineCore):
         name: str | None = None,
         email: str | None = None,
         language: str | None = None,
+        kind: str | None = None,
     ) -> EmbView:
-        return self._organisations().update(code, name=name, email=email, language=language)
+        return self._organisations().update(
+            code, name=name, email=email, language=language, kind=kind
+        )
 
     def emb_row(self, code: str | None) -> embs.EmbRow | None:
         """One EMB's record (for recipients and pages), None for no or an unknown code."""

@@ -3,6 +3,12 @@
 A timer is live while its request is in one of its `states`: entering that set arms it (one
 row per occurrence), leaving the set cancels what is still pending, and changing the date field
 it hangs on moves its pending rows. Nothing here sends or fires: a sweep claims due rows later.
+
+Late policy at arming: an occurrence whose moment has already passed when it is armed (a
+request recorded after its event, dates moved into the past) is stored as `skipped` with the
+reason in its `outcome`, never left for the sweep to fire at once — a "7 days before" reminder
+or an overdue escalation about a past date helps nobody. An occurrence due at the very moment
+it is armed (`at: {entered: 0}`) is not late: it fires.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import sqlalchemy as sa
 from engine.business_time import BusinessTime
 from engine.events import DomainEvent, RequestAdvanced, RequestCreated, RequestUpdated
 from storage import embs, timers
+from storage.models import timer_table
 from storage.timers import TimerRow
 from workflows.definition import TimerDef, WorkflowDefinition
 
@@ -40,6 +47,41 @@ def addressed_to_emb(timer: TimerDef) -> bool:
     """A working-days timer whose messages go to the EMB's contacts counts on the EMB's
     calendar as well as Mexico's."""
     return timer.working_days and any("emb_contacts" in n.to for n in timer.notify)
+
+
+def late_outcome(due_at: datetime, armed_at: datetime) -> str:
+    """What a timer skipped at arming records (the sweep's late policy says it alike)."""
+    return f"late policy: due {due_at.isoformat()}, already past when armed {armed_at.isoformat()}"
+
+
+def skip(conn: sa.Connection, timer_id: int, due_at: datetime, now: datetime) -> None:
+    """A pending timer whose date moved into the past: skipped, with its new due moment."""
+    conn.execute(
+        timer_table.update()
+        .where(timer_table.c.id == timer_id, timer_table.c.status == "pending")
+        .values(status="skipped", due_at=due_at, fired_at=now, outcome=late_outcome(due_at, now))
+    )
+
+
+def states_ahead(definition: WorkflowDefinition, state: str, held_from: str | None) -> set[str]:
+    """The states a request in `state` may still reach by the workflow's transitions (a request
+    on hold: those of the state it resumes to, that state included), itself excluded unless a
+    way leads back to it. Timers of the other states belong to stages the request has left."""
+    start = held_from if held_from and definition.states[state].hold else state
+    edges: dict[str, set[str]] = {}
+    for t in definition.transitions:
+        if t.dest not in definition.states:  # `previous`: back where it was, nothing new
+            continue
+        for source in t.sources:
+            edges.setdefault(source, set()).add(t.dest)
+    seen: set[str] = {start} if start != state else set()
+    todo = [start]
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
 
 
 def parse_date(value: Any) -> date | None:
@@ -137,20 +179,25 @@ class TimerPlanner:
         request = event.request
         request_id, state, data = request.id, request.state, request.data
         country = self._country(conn, timer, request.emb)
-        return [
-            {
-                "key": f"{request_id}:{timer.id}:{event.history_id}:{n}",
-                "request_id": request_id,
-                "name": timer.id,
-                "kind": timer.kind,
-                "occurrence": n,
-                "armed_in": state,
-                "due_at": when,
-                "status": "pending",
-                "created_at": event.at,
-            }
-            for n, when in self.occurrences(timer, data, event.at, country)
-        ]
+        rows = []
+        for n, when in self.occurrences(timer, data, event.at, country):
+            late = when < event.at
+            rows.append(
+                {
+                    "key": f"{request_id}:{timer.id}:{event.history_id}:{n}",
+                    "request_id": request_id,
+                    "name": timer.id,
+                    "kind": timer.kind,
+                    "occurrence": n,
+                    "armed_in": state,
+                    "due_at": when,
+                    "status": "skipped" if late else "pending",
+                    "created_at": event.at,
+                    "fired_at": event.at if late else None,
+                    "outcome": late_outcome(when, event.at) if late else None,
+                }
+            )
+        return rows
 
     def _cancel_left(
         self, conn: sa.Connection, event: RequestAdvanced, definition: WorkflowDefinition
@@ -196,6 +243,8 @@ class TimerPlanner:
                 when = self.due(timer, row.occurrence, request.data, row.due_at, country)
                 if when is None:
                     timers.cancel(conn, [row.id], now=event.at, why="its date was cleared")
+                elif when < event.at:  # moved into the past: the late policy, not a firing
+                    skip(conn, row.id, when, event.at)
                 else:
                     timers.move(conn, row.id, when)
         timers.arm(conn, new_rows)
@@ -208,12 +257,17 @@ class TimerPlanner:
         data: dict[str, Any],
         now: datetime,
         country: str | None = None,
+        held_from: str | None = None,
     ) -> list[PlannedTimer]:
-        """Timers of states the request has not reached, whose dates are already known
-        (`country`: the EMB's, see `due`)."""
+        """Timers of states the request has not reached but still can, whose dates are already
+        known (`country`: the EMB's, see `due`; `held_from`: where a request on hold resumes).
+        Nothing of the stages it has left: their timers were cancelled when it left them."""
+        ahead = states_ahead(definition, state, held_from)
         out = []
         for timer in definition.timers:
             if state in timer.states or timer.anchor_field is None:
+                continue
+            if not ahead & set(timer.states):
                 continue
             for n, when in self.occurrences(timer, data, now, country):
                 if when > now:

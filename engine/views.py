@@ -25,6 +25,13 @@ class RequestView:
     updated_at: datetime
     # the state's label in every language (`.get(language)`), for `to_dict(language)`
     state_labels: Any = field(default=None, compare=False, repr=False)
+    # what does not block but a coordinator must see (`engine.warnings.Notice`s): filled by
+    # `Engine.show` only; `warnings_dicts(language)` is their JSON form
+    warnings: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+
+    def warnings_dicts(self, language: str) -> list[dict[str, Any]]:
+        """[{"code", "message" (said in `language`), "field"}] — `request show --json`."""
+        return [notice.to_dict(language) for notice in self.warnings]
 
     def to_dict(self, language: str | None = None) -> dict[str, Any]:
         """The JSON form; `language` chooses the language of the state's label (else the
@@ -123,6 +130,7 @@ class EmbView:
     country: str
     language: str
     email: str | None
+    kind: str = "emb"  # emb | civil_society | political_party | academic | other
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +140,7 @@ class EmbView:
             "country": self.country,
             "language": self.language,
             "email": self.email,
+            "kind": self.kind,
         }
 
 

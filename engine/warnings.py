@@ -66,7 +66,7 @@ def warnings_for(ctx: WarningContext) -> list[Notice]:
     out: list[Notice] = []
     for rule in _RULES:
         for notice in rule(ctx):
-            key = (notice.code, notice.field, notice.message.msgid)
+            key = (notice.code, notice.field, str(notice.message))  # said: params count
             if key not in seen:
                 seen.add(key)
                 out.append(notice)

@@ -54,6 +54,8 @@ def read_catalogue(language: str) -> Catalog:
                 continue
             current = merged.get(message.id, message.context)
             if current is None or not _has_text(current.string):
+                if current is not None:  # Babel keeps an existing entry's text on assignment
+                    merged.delete(message.id, message.context)
                 merged[message.id] = message
     return merged
 

@@ -12,7 +12,8 @@ either way the English text is the catalogue's msgid, in the context "label", wh
 
 Where a label is: the value of `label:` (states, transitions, fields and sub-fields, timers,
 themes, aspects, blocks, cost categories), the top-level `title:` (a programme), a block's
-`goal:`, and each entry of `payers:` (the financing rules).
+`goal:`, each entry of `payers:` (the financing rules) and each entry of `labels:` (the values of
+an enum field).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from config.yaml_reader import LocatedDict, LocatedList, ReadRefused, decode, pa
 CONTEXT = "label"  # = config.catalogues.LABEL_CONTEXT (not imported: extraction stays light)
 LABEL_KEYS = frozenset({"label", "goal"})  # their value is a label, at any depth
 ROOT_LABEL_KEYS = frozenset({"title"})  # a label at the top of a file only
-LABEL_MAPS = frozenset({"payers"})  # a mapping of codes to labels
+LABEL_MAPS = frozenset({"payers", "labels"})  # a mapping of codes to labels
 LANGUAGE_KEYS = frozenset({"es", "en", "fr", "pt", "ar"})
 
 Extracted = tuple[int, str, tuple[str, str], list[str]]

@@ -93,6 +93,8 @@ CONTINENTS: Mapping[str, Text] = {
     "Europe": Text("Europe"),
     "Oceania": Text("Oceania"),
     "Unknown": Text("Unknown continent"),
+    # an activity whose countries span continents (results/countries.py INTER_REGIONAL)
+    "Inter-regional": Text("Inter-regional"),
 }
 
 # timers (workflows: `kind:`)
@@ -101,6 +103,7 @@ TIMER_KINDS: Mapping[str, Text] = {
     "escalation": Text("Escalation"),
     "transition": Text("Deadline"),
     "deadline": Text("Deadline"),
+    "lead_time": Text("Lead time"),  # config/catalogues/lead_times.yaml (issue 14, item 8)
 }
 
 TABLES: Mapping[str, Mapping[str, Text]] = {
@@ -184,3 +187,26 @@ def timer_comment(comment: str | None) -> tuple[str, datetime] | None:
         return None
     kind = match["kind"]
     return ("deadline" if kind.startswith("deadline") else kind), at
+
+
+# the kinds of organisation that request programmes (workflows.definition.ORGANISATION_KINDS;
+# the brochure: "To whom are the Center's programs addressed to?")
+ORGANISATION_KINDS: Mapping[str, Text] = {
+    "emb": Text("Electoral management body"),
+    "civil_society": Text("Civil society organisation"),
+    "political_party": Text("Political party"),
+    "academic": Text("Academic institution"),
+    "other": Text("Other organisation"),
+}
+
+
+def organisation_kind(code: str | None, language: str) -> str:
+    """An organisation's kind in words (`political_party` → "Political party")."""
+    if not code:
+        return ""
+    found = ORGANISATION_KINDS.get(code)
+    return found.say(language) if found is not None else humanise(code)
+
+
+# `term("organisation_kind", code, language)` and the templates' `|term("organisation_kind")`
+TABLES = {**TABLES, "organisation_kind": ORGANISATION_KINDS}

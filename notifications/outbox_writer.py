@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -42,6 +43,7 @@ class OutboxWriter:
         address = parseaddr(settings.mail_from)[1]
         self.domain = address.rpartition("@")[2] or "cicie.localhost"
         self.organizer = address or f"cicie@{self.domain}"
+        self.zone = ZoneInfo(settings.timezone)  # whose "today" a due date is compared with
 
     def __call__(self, conn: sa.Connection, event: DomainEvent) -> None:
         notes = self._notifications(event)
@@ -51,8 +53,11 @@ class OutboxWriter:
         emb = embs.by_code(conn, request.emb) if request.emb else None
         comment = None if isinstance(event, TimerFired) else event.comment
         epoch = requests.links_epoch(conn, request.id) or 0  # links carry the current one
+        today = event.at.astimezone(self.zone).date()  # the centre's day, not UTC's
         for note in notes:
             due = _due_date(request.data, note)
+            if due is not None and due < today:  # nobody is asked "by" a day gone by
+                due = None
             for recipient, source in self.resolver.resolve_sourced(note.to, request, emb):
                 check_address(recipient, source)  # else: whose address, and how to fix it
                 self._enqueue(conn, event, note, recipient, emb, due, comment, epoch)

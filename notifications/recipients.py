@@ -24,6 +24,7 @@ from engine.views import RequestView
 from notifications.headers import address_problem, clean_header
 from notifications.recipient import Recipient
 from storage.embs import EmbRow
+from workflows.guards.reading import partner_codes
 
 OWES_REPORT = ("intern", "delegates")
 
@@ -108,12 +109,15 @@ class RecipientResolver:
                 if p.email:
                     yield Recipient(role, p.name, p.email, p.language), _partner_source(p.name)
         elif role == "associate_partner":
-            partner = self.catalogues.partners.get(str(data.get("partner_institution") or ""))
-            if partner and partner.email:
-                yield (
-                    Recipient(role, partner.name, partner.email, partner.language),
-                    _partner_source(partner.name),
-                )
+            # every co-organiser (`co_organisers`; a request stored before the list has one
+            # `partner_institution`); a founder among them already has the founders' message
+            for code in partner_codes(data, "co_organisers", "partner_institution"):
+                partner = self.catalogues.partners.get(code) if isinstance(code, str) else None
+                if partner and partner.email:
+                    yield (
+                        Recipient(role, partner.name, partner.email, partner.language),
+                        _partner_source(partner.name),
+                    )
         elif role == "emb_contacts":
             if data.get("contact_email"):
                 name = str(data.get("contact_name") or (emb.name if emb else ""))

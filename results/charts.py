@@ -47,6 +47,7 @@ CONTINENT_COLOURS = {
     "Asia": "#d55e00",
     "Europe": "#009e73",
     "Oceania": "#cc79a7",
+    countries.INTER_REGIONAL: "#56b4e9",
     "Unknown": "#999999",
 }
 # The outlines' own viewBox, cropped above Antarctica, which is left out (nobody to serve).
@@ -194,7 +195,7 @@ def bars_svg(
     all_years = list(range(first, last + 1))
     continents = [
         c
-        for c in (*countries.CONTINENTS, "Unknown")
+        for c in (*countries.CONTINENTS, countries.INTER_REGIONAL, "Unknown")
         if any(row.get(c, 0) for row in by_year.values())
     ]
     totals = {y: sum(by_year.get(str(y), {}).values()) for y in all_years}

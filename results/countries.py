@@ -10,6 +10,10 @@ Oceania, following the UN M49 regions except where the brochure itself decides o
 it lists Georgia under Europe (workshops 2011, course of December 2013), so the South
 Caucasus (Georgia, Armenia, Azerbaijan) and Cyprus count as Europe here. Antarctica and
 CLDR's pseudo-regions have no continent.
+
+An activity whose countries span several continents (a course for Latin America and the Arab
+world, say) belongs to none of them: it is **inter-regional** (`INTER_REGIONAL`), a category
+of its own in every table and chart, never the continent of its first country.
 """
 
 from __future__ import annotations
@@ -21,6 +25,18 @@ from functools import cache
 from babel import Locale
 
 CONTINENTS = ("Africa", "America", "Asia", "Europe", "Oceania")
+# the category of an activity spanning continents (a key of i18n.vocabulary.CONTINENTS)
+INTER_REGIONAL = "Inter-regional"
+# the continent of each region of the history format and the course workflow (results/
+# history_format.py REGIONS); the Arab States span Africa and Asia, so they decide nothing
+REGION_CONTINENT: dict[str, str] = {
+    "latin_america": "America",
+    "caribbean": "America",
+    "north_america": "America",
+    "africa": "Africa",
+    "europe": "Europe",
+    "asia_pacific": "Asia",
+}
 
 _BY_CONTINENT = {
     "Africa": (

@@ -71,6 +71,7 @@ ACTIVITY_FIELDS = (
     "listed_under",
     "region",
     "partners",
+    "invited",
     "themes",
     "participants",
     "institutions",
@@ -244,6 +245,19 @@ class _Parser:
                 names.append(item)
         return tuple(names)
 
+    def invited(self, e: _Entry) -> tuple[str, ...]:
+        """Organisations invited to take part: never also a co-organising partner."""
+        partners = {item for item, _ in self.strings(e, "partners")}
+        found: list[str] = []
+        for item, line in self.strings(e, "invited"):
+            if item in partners:
+                self.problem(line, f"{item!r} is in both 'partners' and 'invited'")
+            elif item in found:
+                self.problem(line, f"{item!r} listed twice in 'invited'")
+            else:
+                found.append(item)
+        return tuple(found)
+
     def unknown_fields(self, e: _Entry, allowed: Iterable[str], what: str) -> None:
         allowed_set = set(allowed)
         for key in e.raw:
@@ -292,6 +306,7 @@ class _Parser:
             "participants": self.integer(e, "participants"),
             "institutions": self.integer(e, "institutions"),
             "partners": tuple(item for item, _ in self.strings(e, "partners")),
+            "invited": self.invited(e),
             "stated_countries": self.integer(e, "stated_countries"),
             "stated_continents": self.continents(e, "stated_continents"),
             "as_printed": self.text(e, "as_printed"),
@@ -526,6 +541,8 @@ def checksum(source: HistorySource) -> str:
     def plain(record: Any) -> Any:
         values = asdict(record)
         values.pop("line", None)
+        if not values.get("invited"):  # a file without invitations reads as it always did
+            values.pop("invited", None)
         return values
 
     payload = {

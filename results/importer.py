@@ -55,6 +55,29 @@ class ImportResult:
         }
 
 
+INVITED = "invited"
+
+
+def stored_partners(record: ActivityRecord) -> list[Any]:
+    """The activity's `partners` column: the co-organising partners' codes, then each invited
+    organisation as `{"code": …, "role": "invited"}` (one JSON column holds both, so a source
+    imported before invitations were recorded reads the same)."""
+    return [*record.partners, *({"code": code, "role": INVITED} for code in record.invited)]
+
+
+def partners_from_row(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(partners, invited) from a stored `partners` column (see `stored_partners`)."""
+    partners: list[str] = []
+    invited: list[str] = []
+    for item in value or ():
+        if isinstance(item, dict):
+            if item.get("role") == INVITED and item.get("code"):
+                invited.append(str(item["code"]))
+        elif item:
+            partners.append(str(item))
+    return tuple(partners), tuple(invited)
+
+
 def row_fields(record: ActivityRecord) -> dict[str, Any]:
     """The activity row a record becomes (what the importer compares and writes)."""
     return {
@@ -69,7 +92,7 @@ def row_fields(record: ActivityRecord) -> dict[str, Any]:
         "listed_under": record.listed_under,
         "participants": record.participants,
         "institutions": record.institutions,
-        "partners": list(record.partners),
+        "partners": stored_partners(record),
         "themes": list(record.themes),
         "stated": record.stated(),
         "as_printed": record.as_printed,

@@ -54,6 +54,9 @@ class ActivityRecord:
     participants: int | None = None
     institutions: int | None = None
     partners: tuple[str, ...] = ()
+    # organisations invited to take part (the brochure's "invitation to international
+    # specialized bodies: OSCE, IDEA International, NDI"): not co-organisers, not partners
+    invited: tuple[str, ...] = ()
     themes: tuple[str, ...] = ()
     stated_countries: int | None = None
     stated_continents: int | tuple[str, ...] | None = None
@@ -66,13 +69,28 @@ class ActivityRecord:
 
     @property
     def continent(self) -> str | None:
-        """Derived from the countries; the printed column only decides a mixed entry."""
-        found = [c for c in (countries.continent(code) for code in self.countries) if c]
+        """Derived from the countries. An entry whose countries span continents counts under
+        the continent its source printed it in (`listed_under`), else under its region's
+        continent when its countries include it (the 2011 course "for authorities from Africa
+        and Haiti"), else it is inter-regional (`countries.INTER_REGIONAL`) — never the
+        continent of its first country."""
+        found = {c for c in (countries.continent(code) for code in self.countries) if c}
         if not found:
             return self.listed_under
-        if len(set(found)) == 1:
-            return found[0]
-        return self.listed_under or found[0]
+        if len(found) == 1:
+            return found.pop()
+        if self.listed_under:
+            return self.listed_under
+        by_region = countries.REGION_CONTINENT.get(self.region or "")
+        return by_region if by_region in found else countries.INTER_REGIONAL
+
+    def continents_reached(self) -> set[str]:
+        """The continents this entry counts in: its own, or each of its countries' when it is
+        inter-regional ("4 of the 5 continents" counts continents, not categories)."""
+        own = self.continent
+        if own != countries.INTER_REGIONAL:
+            return {own} if own else set()
+        return {c for code in self.countries if (c := countries.continent(code))}
 
     def describe(self) -> str:
         """How a person finds this entry in the source."""
@@ -239,7 +257,7 @@ def check(
                 )
             )
         if claim.continents is not None:
-            conts = {c for a in matched if (c := a.continent)}
+            conts = {c for a in matched for c in a.continents_reached()}
             agrees, stated, listed = _continent_figure(claim.continents, conts)
             if not agrees:
                 found.append(

@@ -3,9 +3,8 @@ requests handled in the system alike.
 
 `build_report` is what the CLI and (later) the web page call; its `to_dict()` is the JSON
 contract of `cicie report results --format json` (docs/results.md § Report). Requests count
-as activities once their event has happened or is happening — in_progress, final_report,
-report_received or closed (or on hold from one of those) — in the year of `event_start`,
-in the requesting EMB's country.
+as activities once their event has happened or is happening — `HELD_STATES`, or on hold from
+one of those — in the year of `event_start`, in the requesting EMB's country.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from typing import Any
 
 from config.catalogues import Catalogues
 from results import countries
-from results.importer import readings
+from results.importer import partners_from_row, readings
 from results.records import (
     PROGRAMMES,
     ActivityRecord,
@@ -30,7 +29,16 @@ from results.records import (
 from storage import activities as store
 from storage.db import Database
 
-HELD_STATES = ("in_progress", "final_report", "report_received", "closed")
+# the states of a request whose event is happening or has happened: the internship's
+# report states, and the closing (`evaluation`) of the programmes without a final report
+HELD_STATES = (
+    "in_progress",
+    "evaluation",
+    "final_report",
+    "report_overdue",
+    "report_received",
+    "closed",
+)
 REQUESTS = "requests"  # the source name of activities that are requests in the system
 
 
@@ -48,6 +56,7 @@ def _as_date(value: Any) -> date | None:
 def stored_record(stored: store.StoredActivity) -> ActivityRecord:
     f = stored.fields
     sc = (f.get("stated") or {}).get("continents")
+    partners, invited = partners_from_row(f["partners"])
     return ActivityRecord(
         key=stored.key,
         programme=f["programme"],
@@ -63,7 +72,8 @@ def stored_record(stored: store.StoredActivity) -> ActivityRecord:
         listed_under=f["listed_under"],
         participants=f["participants"],
         institutions=f["institutions"],
-        partners=tuple(f["partners"] or ()),
+        partners=partners,
+        invited=invited,
         themes=tuple(f["themes"] or ()),
         stated_countries=(f.get("stated") or {}).get("countries"),
         stated_continents=tuple(sc) if isinstance(sc, list) else sc,
@@ -103,7 +113,11 @@ def request_record(row: store.RequestRow) -> ActivityRecord | None:
             participants = len(people)
     elif row.emb_country:
         served = [row.emb_country]
+    partners = [c for c in data.get("co_organisers") or [] if isinstance(c, str) and c]
     partner = data.get("partner_institution")
+    if isinstance(partner, str) and partner and partner not in partners:
+        partners.insert(0, partner)
+    invited = [c for c in data.get("invited_organisations") or [] if isinstance(c, str) and c]
     title = data.get("course_topic") or data.get("seminar_topic") or row.title
     return ActivityRecord(
         key=f"request:{row.id}",
@@ -115,7 +129,8 @@ def request_record(row: store.RequestRow) -> ActivityRecord | None:
         title=str(title),
         region=data.get("region"),
         participants=participants if isinstance(participants, int) else None,
-        partners=(partner,) if partner else (),
+        partners=tuple(partners),
+        invited=tuple(c for c in invited if c not in partners),
         themes=tuple(t for t in data.get("themes") or [] if isinstance(t, str)),
         source=REQUESTS,
         request_id=row.id,
@@ -143,6 +158,7 @@ def activity_dict(a: ActivityRecord) -> dict[str, Any]:
         "participants": a.participants,
         "institutions": a.institutions,
         "partners": list(a.partners),
+        "invited": list(a.invited),
         "themes": list(a.themes),
         "as_printed": a.as_printed,
         "notes": a.notes,
@@ -184,22 +200,39 @@ class ResultsReport:
         )
 
 
-def _workshops(report: ResultsReport) -> dict[str, Any]:
-    held = report.held("international_workshop")
+def _by_year_and_continent(held: list[ActivityRecord]) -> dict[str, Any]:
+    """Activities by year × continent: the five continents always, then "Inter-regional"
+    (an entry spanning continents) and "Unknown" (no country) only when some entry is."""
     by_year: dict[str, dict[str, int]] = {}
     for a in held:
         row = by_year.setdefault(str(a.year), dict.fromkeys(countries.CONTINENTS, 0))
         row[a.continent or "Unknown"] = row.get(a.continent or "Unknown", 0) + 1
     by_continent = dict.fromkeys(countries.CONTINENTS, 0)
+    for extra in (countries.INTER_REGIONAL, "Unknown"):
+        if any(extra in row for row in by_year.values()):
+            by_continent[extra] = 0
+            for row in by_year.values():
+                row.setdefault(extra, 0)
     for row in by_year.values():
         for continent, n in row.items():
-            by_continent[continent] = by_continent.get(continent, 0) + n
-    per_country = Counter(c for a in held for c in a.countries)
+            by_continent[continent] += n
     return {
-        "by_year": dict(sorted(by_year.items())),
+        "by_year": {y: _ordered(row, by_continent) for y, row in sorted(by_year.items())},
         "year_totals": {y: sum(row.values()) for y, row in sorted(by_year.items())},
         "by_continent": by_continent,
         "total": len(held),
+    }
+
+
+def _ordered(row: dict[str, int], columns: dict[str, int]) -> dict[str, int]:
+    return {c: row.get(c, 0) for c in columns}
+
+
+def _workshops(report: ResultsReport) -> dict[str, Any]:
+    held = report.held("international_workshop")
+    per_country = Counter(c for a in held for c in a.countries)
+    return {
+        **_by_year_and_continent(held),
         "countries": sorted(per_country),
         "by_country": _country_list(per_country),
     }
@@ -292,6 +325,7 @@ def build_report(
         "range": {"from": year_from, "to": year_to},
         "workshops": _workshops(report),
         "courses": [activity_dict(a) for a in report.held("specialization_course")],
+        "courses_by_continent": _by_year_and_continent(report.held("specialization_course")),
         "seminars": [activity_dict(a) for a in report.held("seminar")],
         "internships": [activity_dict(a) for a in report.held("internship")],
         "technical_assistance": [activity_dict(a) for a in report.held("technical_assistance")],
@@ -385,6 +419,8 @@ def render_text(report: ResultsReport) -> str:
             src = f" [request #{a['request_id']}]" if a["request_id"] else ""
             out.append(f"  {a['year']}  {a['title'] or '-'} — {when(a)}{src}{times}")
             figures = []
+            if a["programme"] == "specialization_course" and a["continent"]:
+                figures.append(a["continent"])
             if a["participants"] is not None:
                 figures.append(f"{a['participants']} participants")
             if a["countries"]:
@@ -393,6 +429,20 @@ def render_text(report: ResultsReport) -> str:
                 out.append(f"        {'; '.join(figures)}")
 
     listing("Specialization courses", data["courses"])
+    by_continent = data["courses_by_continent"]
+    if by_continent["total"]:
+        used = [c for c, n in by_continent["by_continent"].items() if n]
+        out += ["", "Specialization courses by year and continent"]
+        out += _table(
+            ["Year", *used, "Total"],
+            [
+                *(
+                    [y, *(row[c] for c in used), by_continent["year_totals"][y]]
+                    for y, row in by_continent["by_year"].items()
+                ),
+                ["Total", *(by_continent["by_continent"][c] for c in used), by_continent["total"]],
+            ],
+        )
     listing("Seminars", data["seminars"])
     if data["internships"]:
         listing("Internships", data["internships"])

@@ -34,6 +34,7 @@ class RequestFilter:
     programme: str | None = None
     state: str | None = None
     emb: str | None = None  # EMB code
+    kind: str | None = None  # the requesting organisation's kind (emb, political_party…)
     countries: frozenset[str] | None = None  # EMB countries (a region resolved by the caller)
     year_start: datetime | None = None  # created in [year_start, year_end) …
     year_end: datetime | None = None
@@ -71,7 +72,7 @@ Clause = sa.ColumnElement[bool] | sa.TextClause
 
 
 def _needs_emb(f: RequestFilter) -> bool:
-    return bool(f.emb) or f.countries is not None
+    return bool(f.emb) or bool(f.kind) or f.countries is not None
 
 
 def _needs_request(f: RequestFilter) -> bool:
@@ -112,6 +113,8 @@ def _where(conn: sa.Connection, f: RequestFilter) -> list[Clause]:
         clauses.append(R.c.state == f.state)
     if f.emb:
         clauses.append(E.c.code == f.emb)
+    if f.kind:
+        clauses.append(E.c.kind == f.kind)
     if f.countries is not None:
         clauses.append(E.c.country.in_(sorted(f.countries)))
     if f.year is not None and f.year_start is not None and f.year_end is not None:

@@ -1,4 +1,5 @@
-"""Queries on electoral management bodies."""
+"""Queries on the organisations that request programmes (electoral management bodies, and
+civil society organisations, political parties, academic and other institutions: `kind`)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ class EmbRow:
     country: str
     language: str
     email: str | None
+    kind: str = "emb"
 
 
-_COLS = (E.c.id, E.c.code, E.c.name, E.c.country, E.c.language, E.c.email)
+_COLS = (E.c.id, E.c.code, E.c.name, E.c.country, E.c.language, E.c.email, E.c.kind)
 
 
 def by_code(conn: sa.Connection, code: str) -> EmbRow | None:
@@ -44,17 +46,24 @@ def insert(
     language: str,
     email: str | None,
     now: datetime,
+    kind: str = "emb",
 ) -> int:
     result = conn.execute(
         E.insert().values(
-            code=code, name=name, country=country, language=language, email=email, created_at=now
+            code=code,
+            name=name,
+            country=country,
+            language=language,
+            email=email,
+            kind=kind,
+            created_at=now,
         )
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 def update(conn: sa.Connection, emb_id: int, **values: str | None) -> None:
-    """Change some of an EMB's name, e-mail address, language (already validated)."""
+    """Change some of an organisation's name, e-mail address, language, kind (validated)."""
     if values:
         conn.execute(E.update().where(E.c.id == emb_id).values(**values))
 

@@ -50,6 +50,8 @@ class Emb(SQLModel, table=True):
     country: str = Field(max_length=2)
     language: str = Field(max_length=5)
     email: str | None = Field(default=None, max_length=254)
+    # emb | civil_society | political_party | academic | other (workflows.definition)
+    kind: str = Field(default="emb", max_length=20, sa_column_kwargs={"server_default": "emb"})
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
 
 

@@ -74,6 +74,7 @@ class EmbIn(_Body):
     country: str = Field(max_length=CODE_MAX)
     language: str = Field(max_length=CODE_MAX)
     email: str | None = Field(default=None, max_length=EMAIL_MAX)
+    kind: str = Field(default="emb", max_length=CODE_MAX)  # emb, political_party… (checked)
 
 
 class RequestIn(_Body):
@@ -223,11 +224,13 @@ def show_request(
     request_id: ApiId, engine: EngineDep, user: CurrentUser, response: Response, language: Language
 ) -> dict[str, Any]:
     """The request and, for the caller's role, each trigger of its state: allowed or why not
-    (`reasons`: [{"code", "message"}], the messages in the caller's language)."""
+    (`reasons`: [{"code", "message"}], the messages in the caller's language), and its
+    `warnings` ([{"code", "message", "field"}]: what does not block but must be seen)."""
     view, available = engine.show(request_id, actor_of(user))
     return {
         **_with_etag(response, view, language),
         "available": [a.to_dict(language) for a in available],
+        "warnings": view.warnings_dicts(language),
     }
 
 

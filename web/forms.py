@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from babel import Locale
 
 from config.catalogues import LANGUAGES, Catalogues
-from i18n import say, vocabulary
+from i18n import Text, say, vocabulary
 from workflows.definition import FieldDef
 
 MISSING: Any = object()
@@ -117,13 +117,20 @@ class Formatter:
             )
             if options:
                 groups.append(OptionGroup(f"{block.id}. {block.label.get(self.language)}", options))
+        # themes outside the five blocks (the Strategic Planning workshop)
+        others = tuple(
+            Option(t.id, t.label.get(self.language)) for t in cat.themes.values() if t.block is None
+        )
+        if others:
+            other = Text("Other themes of the catalogue")
+            groups.append(OptionGroup(other.say(self.language), others))
         return tuple(groups)
 
     def options(self, fd: FieldDef) -> tuple[OptionGroup, ...]:
         if fd.type == "theme":
             return self.theme_groups()
         if fd.type == "enum":
-            return (OptionGroup("", tuple(Option(v, self.enum(v)) for v in fd.values)),)
+            return (OptionGroup("", tuple(Option(v, self.enum(v, fd)) for v in fd.values)),)
         if fd.type == "country":
             return (OptionGroup("", _countries(self.language)),)
         if fd.type == "language":
@@ -135,9 +142,13 @@ class Formatter:
             )
         return ()
 
-    def enum(self, value: str) -> str:
-        """An enum value in words: a region by its name in the reader's language
-        (`i18n.vocabulary`), any other value without its underscores."""
+    def enum(self, value: str, fd: FieldDef | None = None) -> str:
+        """An enum value in words: the label the field gives it (`labels:` in the workflow,
+        translated by the catalogues), else a region by its name in the reader's language
+        (`i18n.vocabulary`), else the value without its underscores."""
+        found = fd.value_label(value) if fd is not None else None
+        if found is not None:
+            return found.get(self.language)
         if value in vocabulary.REGIONS:
             return vocabulary.term("region", value, self.language)
         return humanise(value)
@@ -153,7 +164,7 @@ class Formatter:
             theme = self.catalogues.themes.get(str(value))
             return theme.label.get(self.language) if theme else str(value)
         if fd.type == "enum":
-            return self.enum(str(value))
+            return self.enum(str(value), fd)
         if fd.type in ("country", "language", "partner"):
             found = {o.value: o.label for g in self.options(fd) for o in g.options}
             return found.get(str(value), str(value))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from config.catalogues import Label
@@ -46,6 +47,15 @@ class FieldDef:
     fields: tuple[FieldDef, ...] = ()
     min_items: int | None = None
     max_items: int | None = None
+    minimum: int | date | None = None  # `min`: integer and date fields
+    maximum: int | date | None = None  # `max`
+    # enum fields: what a person reads for a value (`labels:`); a value without one is said
+    # in words made from it
+    value_labels: Mapping[str, Label] = field(default_factory=dict, hash=False)
+
+    def value_label(self, value: Any) -> Label | None:
+        """The label of one of this enum field's values, or None when it has none."""
+        return self.value_labels.get(value) if isinstance(value, str) else None
 
 
 # who a notification can go to; internal recipients read Spanish, the others any language
@@ -88,6 +98,9 @@ class ChangeRule:
 
 
 TIMER_KINDS = ("reminder", "escalation", "transition")
+# the kinds of organisation that request programmes (brochure: "To whom are the Center's
+# programs addressed to?": EMBs, and now civil society organisations and political parties)
+ORGANISATION_KINDS = ("emb", "civil_society", "political_party", "academic", "other")
 
 
 @dataclass(frozen=True)
@@ -172,6 +185,7 @@ class WorkflowDefinition:
     on_change: tuple[ChangeRule, ...] = ()
     timers: tuple[TimerDef, ...] = ()
     migrations: tuple[MigrationDef, ...] = ()
+    requesters: tuple[str, ...] = ORGANISATION_KINDS  # the kinds that may request it
     source: str = field(repr=False, default="")
     checksum: str = ""
     path: str = ""

@@ -29,6 +29,7 @@ from pydantic import (
 
 from config.catalogues import LANGUAGES, Catalogues
 from i18n import Text, say
+from i18n.formatting import day
 from workflows.definition import FieldDef
 
 # dates a request may carry: any timer or due date computed from one (± ten years, see
@@ -77,6 +78,58 @@ def _in_range(value: date) -> date:
             )
         )
     return value
+
+
+class _Shown:
+    """A bound or a value in a message: a date said the reader's way, a number as written."""
+
+    def __init__(self, value: int | date) -> None:
+        self.value = value
+
+    def get(self, language: str) -> str:
+        if isinstance(self.value, date):
+            return day(self.value, language)
+        return str(self.value)
+
+
+def _within(spec: FieldDef) -> Any:
+    """The check of a field's `min` / `max` (integer and date fields); the message says the
+    bound (the field's label is put before it by `field_message`)."""
+    low, high = spec.minimum, spec.maximum
+    dated = spec.type == "date"
+
+    def check(value: Any) -> Any:
+        if low is not None and value < low:
+            raise Refused(
+                Text(
+                    "This must be on %(minimum)s or later; %(value)s is earlier.",
+                    minimum=_Shown(low),
+                    value=_Shown(value),
+                )
+                if dated
+                else Text(
+                    "This must be %(minimum)s or more; %(value)s is less.",
+                    minimum=_Shown(low),
+                    value=_Shown(value),
+                )
+            )
+        if high is not None and value > high:
+            raise Refused(
+                Text(
+                    "This must be on %(maximum)s or earlier; %(value)s is later.",
+                    maximum=_Shown(high),
+                    value=_Shown(value),
+                )
+                if dated
+                else Text(
+                    "This must be %(maximum)s or less; %(value)s is more.",
+                    maximum=_Shown(high),
+                    value=_Shown(value),
+                )
+            )
+        return value
+
+    return check
 
 
 THEME = Text("a theme of the CICIE catalogue")
@@ -184,13 +237,17 @@ def _python_type(spec: FieldDef, cat: Catalogues) -> Any:
     if t == "text":
         return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     if t == "integer":
-        return StrictInt
+        if spec.minimum is None and spec.maximum is None:
+            return StrictInt
+        return Annotated[StrictInt, AfterValidator(_within(spec))]
     if t == "number":
         return StrictInt | StrictFloat
     if t == "boolean":
         return StrictBool
     if t == "date":
-        return Annotated[date, AfterValidator(_in_range)]
+        if spec.minimum is None and spec.maximum is None:
+            return Annotated[date, AfterValidator(_in_range)]
+        return Annotated[date, AfterValidator(_in_range), AfterValidator(_within(spec))]
     if t == "email":
         # no stripping: an address with a space or line break around it is refused, not mended
         return Annotated[str, AfterValidator(_email)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -29,6 +30,9 @@ class RequestFacts:
     programme: str
     state: str
     emb_code: str | None = None
+    # the business calendar's today when a step is taken (None where a rule is re-checked
+    # later, e.g. `request update`, migrations: rules about "today" then hold)
+    today: date | None = None
 
 
 @dataclass(frozen=True)

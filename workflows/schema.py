@@ -180,7 +180,9 @@ def _bare(spec: Spec) -> dict[str, Any]:
             out["uniqueItems"] = True
         return out
     if isinstance(spec, MapOf):
-        keys: dict[str, Any] = _name(Name())
+        keys: dict[str, Any] = (
+            {"type": "string", "minLength": 1} if spec.any_keys else _name(Name())
+        )
         banned: list[dict[str, Any]] = []
         if spec.reserved:
             banned.append({"enum": sorted(spec.reserved)})

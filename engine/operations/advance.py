@@ -77,7 +77,8 @@ def advance_in(
     merged, changes = merge(row.data, clean)
     subject = Subject(state=row.state, held_from=row.held_from)
     failures: list[Failure] = []
-    facts = RequestFacts(row.id, row.programme, row.state, row.emb_code)
+    today = engine.business_time.local_date(engine.clock())
+    facts = RequestFacts(row.id, row.programme, row.state, row.emb_code, today=today)
     fields = wf.definition.fields
     for cand in candidates:
         if cand.needs_held_from is not None and cand.needs_held_from != row.held_from:

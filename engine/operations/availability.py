@@ -19,7 +19,8 @@ def availability(
     engine: EngineCore, wf: CompiledWorkflow, row: RequestRow, actor: Actor
 ) -> list[Availability]:
     out = []
-    facts = RequestFacts(row.id, row.programme, row.state, row.emb_code)
+    today = engine.business_time.local_date(engine.clock())
+    facts = RequestFacts(row.id, row.programme, row.state, row.emb_code, today=today)
     for trig in wf.triggers_by_state.get(row.state, ()):
         cands = [
             c

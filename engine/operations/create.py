@@ -14,6 +14,7 @@ from engine.operations.request_view import request_view
 from engine.operations.validation import validated_patch
 from engine.views import RequestView
 from i18n import Text
+from i18n.vocabulary import ORGANISATION_KINDS
 from storage import embs, requests
 
 CREATE_TRIGGER = "create"
@@ -48,6 +49,27 @@ def create(
             emb = embs.by_code(conn, emb_code)
             if emb is None:
                 raise NotFound(Text("There is no EMB with the code %(code)s.", code=repr(emb_code)))
+            if emb.kind not in definition.requesters:
+                raise NotAllowed(
+                    Text(
+                        "%(organisation)s (%(kind)s) may not request the programme "
+                        "%(programme)s; it may be requested by: %(allowed)s.",
+                        organisation=emb.name,
+                        kind=ORGANISATION_KINDS.get(emb.kind, emb.kind),
+                        programme=definition.title,
+                        allowed=[ORGANISATION_KINDS.get(k, k) for k in definition.requesters],
+                    ),
+                    [
+                        {
+                            "field": "emb",
+                            "code": "requester_kind",
+                            "kind": emb.kind,
+                            "message": Text(
+                                "This kind of organisation may not request this programme."
+                            ),
+                        }
+                    ],
+                )
             emb_id = emb.id
         merged = {k: v for k, v in clean.items() if v is not None}
         request_id = requests.insert(

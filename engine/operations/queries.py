@@ -4,6 +4,11 @@ only; nothing here writes."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
 from engine.actor import Actor
 from engine.compiler import CompiledWorkflow
 from engine.errors import NotFound
@@ -11,8 +16,10 @@ from engine.operations.availability import availability
 from engine.operations.core import EngineCore
 from engine.operations.request_view import stored_view
 from engine.views import Availability, HistoryEntry, RequestView
+from engine.warnings import Notice, WarningContext, warnings_for
 from i18n import Text
 from storage import hot_path, outbox, requests
+from storage.requests import RequestRow
 
 
 def get(engine: EngineCore, request_id: int) -> RequestView:
@@ -26,13 +33,47 @@ def get(engine: EngineCore, request_id: int) -> RequestView:
 def show(
     engine: EngineCore, request_id: int, actor: Actor
 ) -> tuple[RequestView, list[Availability]]:
-    """A request and, for each trigger of its state, whether `actor` may fire it now."""
+    """A request with its warnings (`view.warnings`) and, for each trigger of its state,
+    whether `actor` may fire it now."""
     with engine.db.read() as conn:
         row = requests.get(conn, request_id)
         if row is None:
             raise NotFound(Text("There is no request %(id)s.", id=request_id))
         wf = engine.registry.get(conn, row.programme, row.workflow_version)
-        return stored_view(engine, conn, row), availability(engine, wf, row, actor)
+        view = dataclasses.replace(
+            stored_view(engine, conn, row), warnings=_warnings(engine, conn, row)
+        )
+        return view, availability(engine, wf, row, actor)
+
+
+def _warnings(engine: EngineCore, conn: sa.Connection, row: RequestRow) -> tuple[Notice, ...]:
+    """What does not block `row` but a coordinator must see, read in the caller's
+    transaction; today is the engine clock's date in the centre's zone."""
+    wf = engine.registry.get(conn, row.programme, row.workflow_version)
+    context = WarningContext(
+        conn=conn,
+        request=row,
+        definition=wf.definition,
+        today=engine.business_time.local_date(engine.clock()),
+        catalogues=engine.catalogues,
+        business=engine.business_time,
+    )
+    return tuple(warnings_for(context))
+
+
+def warnings(engine: EngineCore, request_ids: Iterable[int]) -> dict[int, tuple[Notice, ...]]:
+    """The warnings of the requests `request_ids` (e.g. those a page lists), in one read
+    transaction; a request without any, or unknown, is left out."""
+    out: dict[int, tuple[Notice, ...]] = {}
+    with engine.db.read() as conn:
+        for request_id in dict.fromkeys(request_ids):
+            row = requests.get(conn, request_id)
+            if row is None:
+                continue
+            found = _warnings(engine, conn, row)
+            if found:
+                out[request_id] = found
+    return out
 
 
 def history(engine: EngineCore, request_id: int) -> list[HistoryEntry]:

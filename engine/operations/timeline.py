@@ -6,13 +6,15 @@ from engine.errors import NotFound
 from engine.operations.core import EngineCore
 from engine.timers import PlannedTimer, emb_country
 from engine.views import TimelineEntry
+from engine.warning_rules.lead_times import lead_time_timeline
 from storage import requests
 from storage import timers as timer_rows
 
 
 def timeline(engine: EngineCore, request_id: int) -> list[TimelineEntry]:
     """Every future reminder, escalation and automatic transition of a request as it stands
-    now: the armed ones, and those of later stages whose dates are already known."""
+    now: the armed ones, and those of the stages it can still reach whose dates are already
+    known — nothing of the stages it has left."""
     now = engine.clock()
     with engine.db.read() as conn:
         row = requests.get(conn, request_id)
@@ -27,9 +29,13 @@ def timeline(engine: EngineCore, request_id: int) -> list[TimelineEntry]:
             if r.name in by_id
         ]
         country = emb_country(conn, row.emb_code)
-    planned.extend(engine.timers.projected(definition, row.state, row.data, now, country))
+    planned.extend(
+        engine.timers.projected(
+            definition, row.state, row.data, now, country, held_from=row.held_from
+        )
+    )
     planned.sort(key=lambda p: (p.due_at, p.timer.id, p.occurrence))
-    return [
+    entries = [
         TimelineEntry(
             due_at=engine.business_time.localize(p.due_at),
             kind=p.timer.kind,
@@ -42,3 +48,6 @@ def timeline(engine: EngineCore, request_id: int) -> list[TimelineEntry]:
         )
         for p in planned
     ]
+    # each lead time's latest date (config/catalogues/lead_times.yaml), while before the event
+    entries.extend(lead_time_timeline(engine, row, definition))
+    return sorted(entries, key=lambda e: e.due_at)

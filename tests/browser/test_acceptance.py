@@ -1,6 +1,8 @@
 """The web application's acceptance path, in a real Chromium: a coordinator runs a workshop
-from intake to `ready` through the forms (meeting a refused step on the way), the delegate
-submits the final report from the link in the e-mail, and the coordinator closes the request.
+from intake to `ready` through the forms (meeting a refused step on the way), the event takes
+place, and the coordinator records the evaluation and closes the request (a workshop asks for
+no final report: only internships do, brochure § 2.2); and an intern sends the final report
+from the link in the e-mail before the coordinator closes the internship.
 Screenshots of the dashboard and the request page are saved as artefacts."""
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from engine.demo import load_demo
 from tests.browser.live import LiveServer
+from tests.browser.test_public_pages_languages import INTERN, internship_awaiting_report
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +45,6 @@ def state_badge(page: Page) -> str:
 
 def test_a_workshop_runs_from_intake_to_closed_in_the_browser(
     page: Page,
-    browser: Browser,
     live_server: LiveServer,
     sign_in: Callable[..., object],
     artefacts: Path,
@@ -65,7 +67,7 @@ def test_a_workshop_runs_from_intake_to_closed_in_the_browser(
     page.locator('[name="contact_name"]').fill("Karla Méndez Zelaya")
     page.locator('[name="contact_email"]').fill(DELEGATE)
     page.locator('[name="contact_language"]').select_option("es")
-    page.locator('[name="timing_scenario"]').select_option("before_elections")
+    page.locator('[name="timing_scenario"][value="before_elections"]').check()
     page.locator('[name="themes"][value="electoral_cycle.voter_registry"]').check()
     act(page, "accept")
     assert state_badge(page) == "Needs assessment"
@@ -111,32 +113,67 @@ def test_a_workshop_runs_from_intake_to_closed_in_the_browser(
     act(page, "start")
     page.locator('[name="attendance"]').fill("24")
     act(page, "finish")
-    assert state_badge(page) == "Awaiting the final report"
-
-    # the delegate opens the link in the e-mail (no account) and submits the report
+    # a workshop closes with the coordinator's evaluation: the brochure asks for a final
+    # report only for internships (§ 2.2, "the requesting OAE will generate a final report
+    # about the internship"; issue 14 item 1), so the delegation is sent no report link
+    assert state_badge(page) == "Evaluation and closing"
     live_server.deliver_mail()
-    report_links = [u for u in live_server.links_in_mail(to=DELEGATE) if "/report/" in u]
-    assert report_links, "the final-report mail carries no report link"
-    delegate = browser.new_context(base_url=live_server.url, locale="en-US").new_page()
-    delegate.goto(report_links[-1])
-    # the delegation is written to in Spanish (the form opens so); this delegate reads English
-    with delegate.expect_navigation():
-        delegate.get_by_role("button", name="English").click()
-    delegate.get_by_label(re.compile("experience", re.I)).fill("We saw the registry at work.")
-    delegate.get_by_label(re.compile("incorporated or adapted", re.I)).fill("A dedup protocol.")
-    delegate.get_by_label(re.compile("recommendations", re.I)).fill("Publish thresholds.")
-    with delegate.expect_navigation():
-        delegate.get_by_role("button", name="Submit report").click()
-    assert live_server.engine.get(request_id).state == "report_received"
-    delegate.context.close()
+    assert not [u for u in live_server.links_in_mail(to=DELEGATE) if "/report/" in u]
+    expect(page.locator('[name="final_report_experience"]')).to_have_count(0)
 
-    # the coordinator closes the request
-    page.goto(request_url)
-    assert state_badge(page) == "Final report received"
-    page.locator('[name="closing_note"]').fill("Report received; follow-up in 2027.")
+    # closing without the evaluation summary is refused; with it, the request closes
+    page.locator('[name="closing_note"]').fill("Evaluation shared with TEPJF and UNDP.")
+    act(page, "close")
+    assert state_badge(page) == "Evaluation and closing"  # unchanged
+    assert live_server.engine.get(request_id).state == "evaluation"
+    page.locator('[name="evaluation_summary"]').fill(
+        "The delegation valued the visits to the technical areas most."
+    )
+    page.locator('[name="outcome_notes"]').fill("A national drill of preliminary results.")
+    expect(page.locator('[name="closing_note"]')).to_have_value(
+        "Evaluation shared with TEPJF and UNDP."
+    )
     act(page, "close")
     assert state_badge(page) == "Closed"
-    assert live_server.engine.get(request_id).state == "closed"
+    closed = live_server.engine.get(request_id)
+    assert closed.state == "closed"
+    assert closed.data["evaluation_summary"].startswith("The delegation valued")
 
     page.goto("/")
     page.screenshot(path=artefacts / "dashboard.png", full_page=True)
+
+
+def test_an_intern_sends_the_final_report_from_the_mail_and_the_coordinator_closes(
+    page: Page,
+    browser: Browser,
+    live_server: LiveServer,
+    sign_in: Callable[..., object],
+) -> None:
+    """The internship keeps the brochure's report: "the requesting OAE will generate a final
+    report about the internship, which should highlight its experience" (§ 2.2)."""
+    view = internship_awaiting_report(live_server.engine)  # finished: the report is asked for
+    live_server.deliver_mail()
+    report_links = [u for u in live_server.links_in_mail(to=INTERN) if "/report/" in u]
+    assert report_links, "the final-report mail carries no report link"
+
+    # the intern opens the link in the e-mail (no account), in the language of the mail
+    intern = browser.new_context(base_url=live_server.url, locale="es-MX").new_page()
+    intern.goto(report_links[-1])
+    assert intern.locator("html").get_attribute("lang") == "en"  # the request's language
+    intern.get_by_label(re.compile("experience", re.I)).fill("We saw the registry at work.")
+    intern.get_by_label(re.compile("incorporated or adapted", re.I)).fill("A dedup protocol.")
+    intern.get_by_label(re.compile("recommendations", re.I)).fill("Publish thresholds.")
+    with intern.expect_navigation():
+        intern.get_by_role("button", name="Submit report").click()
+    assert live_server.engine.get(view.id).state == "report_received"
+    intern.context.close()
+
+    # the coordinator reads that the report came in, and closes the request
+    sign_in(page, next_path=f"/requests/{view.id}")
+    page.goto(f"/requests/{view.id}")
+    assert state_badge(page) == "Final report received"
+    expect(page.get_by_text("Read the final report and its attachments")).to_be_visible()
+    page.locator('[name="closing_note"]').fill("Report shared with DERFE.")
+    act(page, "close")
+    assert state_badge(page) == "Closed"
+    assert live_server.engine.get(view.id).data["final_report_adaptations"] == "A dedup protocol."

@@ -3,11 +3,11 @@ timestamp in the visible text (issue 13).
 
 The demo installation is walked in a real Chromium as its people would: a coordinator and a
 reader (viewer) in each interface language (es, en, fr) — the dashboard and each of its
-filters, every demo request in its state (intake, logistics with a refused step, final
-report, report overdue after the clock has moved on, closed…), their history and what is
-coming up, the print view, the outbox and one message, the results page, the account page —
-and the pages reached by a link (an intern's report form, a contact's status page) in every
-language of the mail (es, en, fr, pt, ar).
+filters, every demo request in its state (intake, logistics with a refused step, evaluation,
+final report, an internship's report overdue after the clock has moved on, closed…), their
+history and what is coming up, the print view, the outbox and one message, the results
+page, the account page — and the pages reached by a link (an intern's report form, a
+contact's status page) in every language of the mail (es, en, fr, pt, ar).
 
 On each page `document.body.innerText` (and the text of its drawings) is read, e-mail
 addresses, web addresses and attached file names (typed by people) are set aside, and every
@@ -27,9 +27,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
+from engine.actor import Actor
 from engine.demo import load_demo
+from engine.service import Engine
 from i18n import LANGUAGES, UI_LANGUAGES
 from tests.browser.live import LiveServer
+from tests.conftest import example_steps
 
 pytestmark = pytest.mark.browser
 
@@ -122,17 +125,37 @@ def report(offences: list[Offence]) -> str:
 
 
 # ---------------------------------------------------------------- the installation
+def _internship_after_an_event_to_come(engine: Engine, make_emb: Callable[..., str]) -> int:
+    """An internship driven along its example to the final report, its event moved to dates
+    still to come (the tests' today: 12 Jan 2026): a deadline already past when it is armed
+    is skipped, never fired (issue 14 item 6), so only such a request can fall overdue."""
+    coordinator = Actor("coordinator", "ana")
+    view = engine.create(
+        "internship", emb_code=make_emb(), title="Internship request", actor=coordinator
+    )
+    for step in example_steps("internship"):
+        if view.state == "final_report":
+            break
+        data = dict(step.get("data") or {})
+        if step["trigger"] == "confirm_logistics":
+            data.pop("past_event", None)
+            data.update(event_start="2026-03-02", event_end="2026-03-06")
+        view = engine.advance(view.id, step["trigger"], Actor.parse(step["as"]), data=data)
+    assert view.state == "final_report"
+    return view.id
+
+
 @pytest.fixture
-def demo(live_server: LiveServer, make_request: Callable[..., object]) -> dict[str, int]:
-    """The demo requests, with time moved on until the internship's final report is overdue
-    (every reminder and deadline on the way fired, the mail delivered); {state: request id}
-    of one request in each state."""
+def demo(
+    live_server: LiveServer, make_request: Callable[..., object], make_emb: Callable[..., str]
+) -> dict[str, int]:
+    """The demo requests and an internship whose event is to come, with time moved on until
+    its final report is overdue (every reminder and deadline on the way fired, the mail
+    delivered); {state: request id} of one request in each state."""
     engine = live_server.engine
     load_demo(engine)
+    overdue = _internship_after_an_event_to_come(engine, make_emb)
     live_server.deliver_mail()
-    overdue = next(
-        v.id for v in engine.list_requests(state="final_report") if v.programme == "internship"
-    )
     for _ in range(40):  # at most 40 weeks
         if engine.get(overdue).state == "report_overdue":
             break
@@ -146,6 +169,7 @@ def demo(live_server: LiveServer, make_request: Callable[..., object]) -> dict[s
     by_state: dict[str, int] = {}
     for view in engine.list_requests():
         by_state.setdefault(view.state, view.id)
+    assert "evaluation" in by_state  # the Democracy Forum, closing with its evaluation
     return by_state
 
 

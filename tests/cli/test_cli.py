@@ -272,7 +272,7 @@ def test_show_in_english_and_in_spanish(
     )
     text = cicie("request", "show", request["id"], "--lang", "es")
     assert text.exit_code == 0, text.output
-    assert "Aceptar la solicitud (accept, blocked)" in text.stdout
+    assert "Aceptar la solicitud (accept): aún no es posible" in text.stdout
     assert "- No se ha registrado «Criterios de participación»" in text.stdout
     reasons = [line for line in text.stdout.splitlines() if line.startswith("    - ")]
     assert reasons

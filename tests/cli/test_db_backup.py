@@ -53,7 +53,12 @@ PDF = b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
 
 # ---------------------------------------------------------------- helpers
 def cicie(url: str, home: Path, *args: Any) -> Result:
-    env = {"CICIE_DATABASE_URL": url, "CICIE_HOME": str(home), "CICIE_DEMO_DATA": "false"}
+    env = {
+        "CICIE_DATABASE_URL": url,
+        "CICIE_HOME": str(home),
+        "CICIE_DEMO_DATA": "false",
+        "CICIE_LANG": "en",
+    }
     return CliRunner().invoke(app, [str(a) for a in args], env=env)
 
 
@@ -253,7 +258,7 @@ def test_backup_refuses_to_overwrite_without_force(database_url: str, tmp_path: 
     assert backup.read_bytes() == b"precious"
     result = cicie(database_url, home, "db", "backup", backup, "--force")
     assert result.exit_code == 0, result.output + result.stderr
-    assert result.stdout.startswith(f"backup written to {backup} (")
+    assert result.stdout.startswith(f"Backup written to {backup} (")
     assert backup.read_bytes().startswith(b"SQLite format 3\x00")
     refused(cicie(database_url, home, "db", "backup", tmp_path, "--json"), "already_exists")
 
@@ -347,7 +352,7 @@ def test_restore_of_an_older_backup_leaves_its_revision_for_db_upgrade(
 
     result = cicie(database_url, home, "db", "restore", backup)
     assert result.exit_code == 0, result.output + result.stderr
-    assert f"run `cicie db upgrade` to bring the schema to {head}" in result.stdout
+    assert f"Run `cicie db upgrade` to bring the schema to {head}." in result.stdout
     check = Database(database_url)
     try:
         assert migrate.current_revision(check) == older

@@ -117,6 +117,7 @@ def test_emb_update_repairs_an_address_then_the_transition_that_mails_the_emb_su
         "country": "PE",
         "language": "es",
         "email": "jne@example.org",
+        "kind": "emb",
     }
     assert ok_json(cicie(*accept, "--json"))["state"] == "needs_assessment"
     queued = ok_json(cicie("outbox", "list", "--request", request["id"], "--json"))

@@ -40,7 +40,14 @@ def _free_port() -> int:
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CICIE_")}
-    env.update({"CICIE_HOME": str(home), "CICIE_ENVIRONMENT": "development", **extra})
+    env.update(
+        {
+            "CICIE_HOME": str(home),
+            "CICIE_ENVIRONMENT": "development",
+            "CICIE_LANG": "en",
+            **extra,
+        }
+    )
     return env
 
 
@@ -133,10 +140,10 @@ def test_plain_serve_on_a_fresh_home_creates_nobody_and_prints_no_password(
     assert upgraded.returncode == 0, upgraded.stderr
     server = Server(home, env=env)
     servers.append(server)
-    server.wait_for("stop with Ctrl+C")
+    server.wait_for("Stop with Ctrl+C.")
 
     assert _users(home) == 0
-    assert "nobody can sign in yet" in server.stdout()
+    assert "Nobody can sign in yet" in server.stdout()
     output = server.stdout() + server.stderr()
     assert not re.search(r"password|token", output.replace("--password-stdin", ""), re.I)
     key_file = home / SECRET_FILE
@@ -173,7 +180,7 @@ def test_a_cookie_or_link_signed_with_a_constant_is_refused(
     assert added.returncode == 0, added.stderr
     server = Server(home, env=env)
     servers.append(server)
-    server.wait_for("stop with Ctrl+C")
+    server.wait_for("Stop with Ctrl+C.")
 
     for constant in CONSTANTS:
         for payload in (b'{"uid": 1}', b'{"uid": 1, "sid": "x"}'):
@@ -190,7 +197,7 @@ def test_a_cookie_or_link_signed_with_a_constant_is_refused(
 def test_demo_login_is_the_last_thing_make_run_prints(home: Path, servers: list[Server]) -> None:
     server = Server(home, "--demo", env=_env(home))
     servers.append(server)
-    server.wait_for("stop with Ctrl+C")
+    server.wait_for("Stop with Ctrl+C.")
 
     lines = [line for line in server.stdout().splitlines() if line.strip()]
     tail = "\n".join(lines[-8:])
@@ -237,7 +244,7 @@ def test_rotating_the_secret_ends_links_signed_with_the_old_one(
     old = site_secret(settings).get_secret_value()
     link = LinkSigner(old, system_clock).token(7, "report", "intern@example.org")
 
-    rotated = CliRunner().invoke(app, ["secret", "rotate"])
+    rotated = CliRunner().invoke(app, ["secret", "rotate", "--lang", "en"])
 
     assert rotated.exit_code == 0, rotated.output
     assert "session" in rotated.stdout

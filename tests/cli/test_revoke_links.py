@@ -81,8 +81,11 @@ def test_revoke_links_stops_the_old_links_and_prints_new_ones(
     view = engine.advance(view.id, ACCEPT["trigger"], ANA, data=ACCEPT["data"])
     resolver = RecipientResolver(same_site.catalogues, same_site.settings)
     maker = link_maker(same_site.settings, engine.clock)
-    old = [link.url for link in maker.shared(view, engine.emb_row("TSE-HN"), resolver)]
-    assert len(old) == 2
+    shared = maker.shared(view, engine.emb_row("TSE-HN"), resolver)
+    old = [link.url for link in shared]
+    # the EMB's contact, the request's contact, and each co-organiser's address (issue 14)
+    addresses = {link.recipient.address for link in shared}
+    assert {"karla.mendez@example.org", "tse@hn.example"} < addresses
     assert all(honoured(same_site, url) for url in old)
 
     revoked = ok_json(
@@ -94,7 +97,7 @@ def test_revoke_links_stops_the_old_links_and_prints_new_ones(
         1,
         view.version + 1,
     )
-    assert {x["email"] for x in revoked["links"]} == {"karla.mendez@example.org", "tse@hn.example"}
+    assert {x["email"] for x in revoked["links"]} == {link.recipient.address for link in shared}
     assert {x["purpose"] for x in revoked["links"]} == {"status"}
     assert not any(honoured(same_site, url) for url in old)
     assert all(honoured(same_site, x["url"]) for x in revoked["links"])

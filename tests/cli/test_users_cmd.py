@@ -103,9 +103,13 @@ def test_users_are_listed_with_role_activity_creation_and_last_sign_in(
     assert _utc(listed[0]["last_login"])
     assert listed[1]["last_login"] is None
     assert _utc(listed[1]["created_at"])
-    text = cicie("user", "list")
+    text = cicie("user", "list", "--lang", "en")
     assert text.exit_code == 0
-    assert "maria\tcoordinator\tactive" in text.stdout
+    assert "maria\tCoordinator (coordinator)\tactive\tlast sign-in: never" in text.stdout
+    spanish = cicie("user", "list", "--lang", "es")
+    assert "maria\tCoordinador (coordinator)\tactivo\túltimo inicio de sesión: nunca" in (
+        spanish.stdout
+    )
 
 
 def test_set_role_changes_the_role_and_refuses_an_unknown_role_or_user(

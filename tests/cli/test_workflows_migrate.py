@@ -76,7 +76,11 @@ def cicie(database_url: str, tmp_path: Path) -> Callable[..., Result]:
     runner = CliRunner()
 
     def run(*args: Any, workflows: Path | None = None) -> Result:
-        env = {"CICIE_DATABASE_URL": database_url, "CICIE_HOME": str(tmp_path / "home")}
+        env = {
+            "CICIE_DATABASE_URL": database_url,
+            "CICIE_HOME": str(tmp_path / "home"),
+            "CICIE_LANG": "en",
+        }
         if workflows is not None:
             env["CICIE_WORKFLOW_DIR"] = str(workflows)
         return runner.invoke(app, [str(a) for a in args], env=env)

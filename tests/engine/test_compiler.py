@@ -158,6 +158,31 @@ def test_triggers_for_a_state_depend_on_the_role(internship: CompiledWorkflow) -
     assert internship.triggers_for("nowhere", "admin") == ()
 
 
+def test_a_stage_offers_its_own_way_forward_before_the_shared_exits() -> None:
+    """The exits every stage shares (`source: active`: withdraw, put on hold) come after the
+    stage's own actions, even when the file (or its base) declares them first."""
+    label = "{es: X, en: X, fr: X}"
+    text = f"""\
+workflow: order
+title: {label}
+initial: a
+states:
+  a: {{label: {label}}}
+  b: {{label: {label}}}
+  done: {{label: {label}, final: true}}
+  gone: {{label: {label}, final: true}}
+transitions:
+  - {{trigger: withdraw, source: active, dest: gone, label: {label}}}
+  - {{trigger: go, source: a, dest: b, label: {label}}}
+  - {{trigger: finish, source: b, dest: done, label: {label}}}
+  - {{trigger: drop, source: b, dest: gone, label: {label}}}
+"""
+    compiled = CompiledWorkflow(load_text(text, "order.yaml"), 1, load_catalogues())
+    assert compiled.triggers_by_state["a"] == ("go", "withdraw")
+    assert compiled.triggers_by_state["b"] == ("finish", "drop", "withdraw")
+    assert compiled.triggers_for("b", "coordinator") == ("finish", "drop", "withdraw")
+
+
 def test_triggers_for_matches_the_roles_declared_in_the_file(compiled: CompiledWorkflow) -> None:
     definition = compiled.definition
     for state in definition.states:

@@ -1,10 +1,14 @@
 """A year of a request's life in milliseconds: the clock is moved, the sweep fires what is due,
-once. On SQLite and PostgreSQL."""
+once. The internship's final report (brochure § 2.2, "the requesting OAE will generate a final
+report about the internship") is due 30 days after an event still to come on the tests' clock:
+deadlines already past when armed are skipped, never fired (issue 14). On SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,6 +20,8 @@ from engine.sweep import TimerSweep
 from engine.views import RequestView
 from notifications.wiring import install_mail
 from storage import outbox, timers
+
+MEXICO_CITY = ZoneInfo("America/Mexico_City")
 
 REPORT = {
     "final_report_experience": "We saw the whole registry cycle.",
@@ -41,17 +47,17 @@ def _mails(runtime: Runtime, request_id: int, template: str) -> list[str]:
 
 
 def _at_nine(day: date) -> datetime:
-    """09:00 in Mexico City (UTC−5 in 2016's summer) plus a minute, as UTC."""
-    return datetime(day.year, day.month, day.day, 14, 1, tzinfo=UTC)
+    """09:00 in Mexico City plus a minute, as UTC."""
+    return datetime(day.year, day.month, day.day, 9, 1, tzinfo=MEXICO_CITY).astimezone(UTC)
 
 
 def test_the_intern_gets_the_seven_days_before_reminder_once(
     runtime: Runtime,
     mail_engine: Engine,
-    make_request: Callable[..., RequestView],
+    make_upcoming_request: Callable[..., RequestView],
     clock: ManualClock,
 ) -> None:
-    view = make_request("internship", state="final_report")
+    view = make_upcoming_request("internship", state="final_report")
     end = date.fromisoformat(view.data["event_end"])
     clock.set(_at_nine(end + timedelta(days=23)))
     first = _sweep(mail_engine).run_once()
@@ -73,10 +79,10 @@ def test_the_intern_gets_the_seven_days_before_reminder_once(
 def test_submitting_before_the_due_date_cancels_the_overdue_deadline(
     runtime: Runtime,
     mail_engine: Engine,
-    make_request: Callable[..., RequestView],
+    make_upcoming_request: Callable[..., RequestView],
     clock: ManualClock,
 ) -> None:
-    view = make_request("internship", state="final_report")
+    view = make_upcoming_request("internship", state="final_report")
     end = date.fromisoformat(view.data["event_end"])
     clock.set(_at_nine(end + timedelta(days=25)))
     mail_engine.advance(view.id, "submit_report", Actor("intern", "wanjiru"), data=REPORT)
@@ -90,10 +96,10 @@ def test_submitting_before_the_due_date_cancels_the_overdue_deadline(
 def test_an_unsubmitted_report_goes_overdue_and_the_coordinator_gets_one_escalation(
     runtime: Runtime,
     mail_engine: Engine,
-    make_request: Callable[..., RequestView],
+    make_upcoming_request: Callable[..., RequestView],
     clock: ManualClock,
 ) -> None:
-    view = make_request("internship", state="final_report")
+    view = make_upcoming_request("internship", state="final_report")
     end = date.fromisoformat(view.data["event_end"])
     clock.set(_at_nine(end + timedelta(days=30)))
     first = _sweep(mail_engine).run_once()
@@ -111,11 +117,11 @@ def test_an_unsubmitted_report_goes_overdue_and_the_coordinator_gets_one_escalat
 def test_after_downtime_each_due_timer_fires_once_in_due_order_under_the_late_policy(
     runtime: Runtime,
     mail_engine: Engine,
-    make_request: Callable[..., RequestView],
+    make_upcoming_request: Callable[..., RequestView],
     clock: ManualClock,
 ) -> None:
     """The worker was down through the 7-days-before reminder, the deadline and a week more."""
-    view = make_request("internship", state="final_report")
+    view = make_upcoming_request("internship", state="final_report")
     end = date.fromisoformat(view.data["event_end"])
     clock.set(_at_nine(end + timedelta(days=45)))
     first = _sweep(mail_engine, "restarted").run_once()
@@ -143,10 +149,10 @@ def test_after_downtime_each_due_timer_fires_once_in_due_order_under_the_late_po
 def test_a_timer_whose_request_moved_on_meanwhile_does_not_fire(
     runtime: Runtime,
     mail_engine: Engine,
-    make_request: Callable[..., RequestView],
+    make_upcoming_request: Callable[..., RequestView],
     clock: ManualClock,
 ) -> None:
-    view = make_request("internship", state="final_report")
+    view = make_upcoming_request("internship", state="final_report")
     end = date.fromisoformat(view.data["event_end"])
     with runtime.db.transaction() as conn:  # a claim by a worker that then died
         claimed = timers.claim_due(

@@ -70,13 +70,13 @@ def test_a_refused_or_rolled_back_transition_arms_nothing(
 
 
 def test_postponing_the_event_moves_its_pending_timers(
-    runtime: Runtime, engine: Engine, make_request: Callable[..., RequestView]
+    runtime: Runtime, engine: Engine, make_upcoming_request: Callable[..., RequestView]
 ) -> None:
-    view = make_request("international_workshop", state="ready")
+    view = make_upcoming_request("international_workshop", state="ready")  # 1–12 June 2026
     before = {t.name: t.due_at for t in _timers(runtime, view.id, "pending")}
-    assert before["air_tickets"] == datetime(2016, 4, 30, 14, 0, tzinfo=UTC)  # 09:00 CDT (2016)
+    assert before["air_tickets"] == datetime(2026, 4, 25, 15, 0, tzinfo=UTC)  # 09:00 (UTC−6)
     engine.update(
-        view.id, COORDINATOR, data={"event_start": "2016-06-20", "event_end": "2016-06-24"}
+        view.id, COORDINATOR, data={"event_start": "2026-06-15", "event_end": "2026-06-26"}
     )
     after = {t.name: t.due_at for t in _timers(runtime, view.id, "pending")}
     assert after["air_tickets"] - before["air_tickets"] == timedelta(days=14)
@@ -85,9 +85,11 @@ def test_postponing_the_event_moves_its_pending_timers(
 
 
 def test_the_final_report_deadline_hangs_on_the_event_end(
-    runtime: Runtime, make_request: Callable[..., RequestView]
+    runtime: Runtime, make_upcoming_request: Callable[..., RequestView]
 ) -> None:
-    view = make_request("internship", state="final_report")
+    """Brochure § 2.2: "the requesting OAE will generate a final report about the internship"
+    — due 30 days after the event ends, with a reminder a week before."""
+    view = make_upcoming_request("internship", state="final_report")
     pending = {t.name: (t.kind, t.due_at) for t in _timers(runtime, view.id, "pending")}
     end = date.fromisoformat(view.data["event_end"])
     zone = BusinessTime().zone
@@ -100,9 +102,12 @@ def test_the_final_report_deadline_hangs_on_the_event_end(
 def test_timeline_lists_armed_and_projected_timers_in_local_time(
     engine: Engine, make_request: Callable[..., RequestView], clock: ManualClock
 ) -> None:
+    """The internship's report deadline (brochure § 2.2) is projected from its event's end;
+    the other programmes have none (issue 14: closings per programme)."""
     clock.set(datetime(2016, 3, 1, 16, 0, tzinfo=UTC))
-    view = make_request("international_workshop", state="ready")
-    entries = [e.to_dict() for e in engine.timeline(view.id)]
+    view = make_request("internship", state="ready")
+    timeline = engine.timeline(view.id)
+    entries = [e.to_dict() for e in timeline if e.kind != "lead_time"]  # test_lead_times.py
     assert [e["timer"] for e in entries][:2] == ["air_tickets", "speaker_confirmation"]
     first = entries[1]
     assert first["status"] == "armed"
@@ -114,6 +119,8 @@ def test_timeline_lists_armed_and_projected_timers_in_local_time(
     assert projected["final_report_overdue"]["kind"] == "transition"
     assert projected["final_report_overdue"]["what"] == "mark_overdue"
     assert [e["due_at"] for e in entries] == sorted(e["due_at"] for e in entries)
+    workshop = make_request("international_workshop", state="ready")
+    assert not any(e.timer.startswith("final_report") for e in engine.timeline(workshop.id))
 
 
 def test_working_days_skip_weekends_and_mexican_holidays() -> None:

@@ -35,11 +35,9 @@ def test_an_edited_definition_becomes_a_new_version_and_old_requests_keep_theirs
     old = before.create("seminar", emb_code="OAS", title="Old rules", actor=coordinator)
     assert old.workflow_version == 1
 
-    # the edit: the seminar now also needs a partner institution at intake
+    # the edit: the seminar now also needs its co-organisers at intake
     text = (folder / "seminar.yaml").read_text(encoding="utf-8")
-    edited = text.replace(
-        "requires: [seminar_topic", "requires: [partner_institution, seminar_topic", 1
-    )
+    edited = text.replace("requires: [seminar_topic", "requires: [co_organisers, seminar_topic", 1)
     assert edited != text
     (folder / "seminar.yaml").write_text(edited, encoding="utf-8")
     after = _engine(runtime, folder, clock)  # a restart with the edited file
@@ -53,7 +51,7 @@ def test_an_edited_definition_becomes_a_new_version_and_old_requests_keep_theirs
     }
     with pytest.raises(GuardFailed) as refused:
         after.advance(new.id, "accept", coordinator, data=data)
-    assert any(f.get("field") == "partner_institution" for f in refused.value.failures)
+    assert any(f.get("field") == "co_organisers" for f in refused.value.failures)
     moved = after.advance(old.id, "accept", coordinator, data=data)
     assert (moved.state, moved.workflow_version) == ("needs_assessment", 1)
 

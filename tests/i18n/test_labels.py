@@ -19,6 +19,7 @@ from config.catalogues import (
     Label,
     load_catalogues,
 )
+from config.planning import load_elections, load_lead_times
 from i18n import LANGUAGES, has_translation
 from i18n.extract import extract_labels
 from workflows.definition import FieldDef, WorkflowDefinition
@@ -48,6 +49,7 @@ def field_labels(fields: Iterator[FieldDef] | tuple[FieldDef, ...]) -> Iterator[
     for field in fields:
         if field.label is not None:
             yield field.label
+        yield from field.value_labels.values()  # the labels of an enum field's values
         if field.items is not None:
             yield from field_labels((field.items,))
         yield from field_labels(field.fields)
@@ -69,6 +71,9 @@ def catalogue_labels() -> Iterator[Label]:
     yield from (theme.label for theme in cat.themes.values())
     yield from cat.financing.payers.values()
     yield from (category.label for category in cat.financing.categories.values())
+    # planning (config/planning.py): lead times and the kinds of election
+    yield from (item.label for items in load_lead_times().values() for item in items)
+    yield from load_elections().kinds.values()
 
 
 # ---------------------------------------------------------------- said by the catalogue

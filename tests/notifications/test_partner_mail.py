@@ -137,7 +137,7 @@ def test_history_shows_which_messages_a_transition_queued(
 def test_a_transition_that_rolls_back_queues_nothing(
     runtime: Runtime, mail_engine: Engine, make_request: Callable[..., Any]
 ) -> None:
-    view = make_request("seminar", state="final_report")
+    view = make_request("internship", state="final_report")
     with runtime.db.read() as conn:
         before = len(outbox.listing(conn))
 

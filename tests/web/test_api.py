@@ -332,13 +332,13 @@ def test_a_refusal_and_its_field_messages_come_in_the_callers_language(
     bad = client.post(
         f"/api/requests/{request['id']}/advance",
         headers=spanish,
-        json={"trigger": "accept", "data": {"timing_scenario": "someday"}},
+        json={"trigger": "accept", "data": {"timing_scenario": ["someday"]}},
     )
     assert bad.status_code == 422
     (detail,) = bad.json()["error"]["details"]
     assert detail == {
-        "field": "timing_scenario",
-        "message": "«Momento del ciclo electoral»: No es una de las opciones permitidas.",
+        "field": "timing_scenario.0",
+        "message": "«Momento del ciclo electoral 1»: No es una de las opciones permitidas.",
     }
     body = client.post(
         f"/api/requests/{request['id']}/advance", headers=spanish, json={"colour": "blue"}

@@ -150,7 +150,7 @@ def test_the_logistics_and_intake_fields_round_trip(workshop: Any) -> None:
         "contact_name": "Karla Méndez",
         "contact_email": "karla@example.org",
         "contact_language": "fr",
-        "timing_scenario": "authorities_replaced",
+        "timing_scenario": ["before_elections", "authorities_replaced"],  # in the order shown
         "themes": ["electoral_cycle.voter_registry", "consolidation.party_finance_audit"],
         "event_start": "2016-06-06",
         "event_end": "2016-06-10",

@@ -112,12 +112,21 @@ def test_an_intern_saves_a_draft_attaches_a_pdf_and_submits(
     assert draft is None
 
 
-def test_a_workshop_report_is_submitted_by_a_delegate_in_their_correspondence_language(
+def test_an_internship_report_is_submitted_by_a_delegate_in_their_correspondence_language(
     english: TestClient, runtime: Runtime, make_request: MakeRequest
 ) -> None:
-    view = make_request("international_workshop", "final_report")
-    assert view.data["contact_language"] == "es"  # the delegation is written to in Spanish
-    url = link(runtime, view.id, email="karla.mendez@example.org")  # a delegate
+    """Another member of the intern delegation, written to in Spanish, sends the report the
+    brochure asks for: "the requesting OAE will generate a final report about the
+    internship" (§ 2.2)."""
+    view = make_request("internship", "final_report")
+    brian = {"name": "Brian Otieno", "position": "ICT Officer", "email": "brian@example.org"}
+    delegates = [view.data["delegates"][0], brian]
+    runtime.engine.update(
+        view.id,
+        Actor("coordinator", "ana"),
+        data={"contact_language": "es", "delegates": delegates},
+    )
+    url = link(runtime, view.id, email="brian@example.org")  # a delegate, not the contact
     page = english.get(url)  # an English browser: the request's language comes first
     assert '<html lang="es" dir="ltr">' in page.text
     token = csrf_of(page.text)
@@ -125,7 +134,38 @@ def test_a_workshop_report_is_submitted_by_a_delegate_in_their_correspondence_la
     assert response.status_code == 200
     assert "Gracias: se recibió el informe final" in response.text
     last = runtime.engine.history(view.id)[-1]
-    assert last.actor == "delegate:karla.mendez@example.org"
+    assert (last.trigger, last.actor) == ("submit_report", "intern:brian@example.org")
+    assert runtime.engine.get(view.id).state == "report_received"
+
+
+def test_a_workshop_asks_no_final_report_and_offers_no_report_form(
+    english: TestClient, runtime: Runtime, make_request: MakeRequest, accounts: Accounts
+) -> None:
+    """The brochure asks for the final report only for internships (§ 2.2: "the requesting
+    OAE will generate a final report about the internship"); a workshop closes with the
+    coordinator's evaluation (issue 14 item 1): no report link, no report form."""
+    view = make_request("international_workshop", "evaluation")
+    assert not any(k.startswith("final_report") for k in runtime.engine.get(view.id).data)
+    sign_in(english, accounts)
+    page = english.get(f"/requests/{view.id}")
+    assert page.status_code == 200
+    assert "Evaluation and closing" in page.text
+    assert "Link for karla.mendez@example.org" in page.text  # the delegate gets a status link
+    assert "Final report form" not in page.text
+    assert "/report/" not in page.text
+    assert "Read the final report" not in page.text
+    assert 'name="final_report_experience"' not in page.text
+    # a report link made by hand for the delegate opens no form and submits nothing
+    url = link(runtime, view.id, email="karla.mendez@example.org")
+    form = english.get(f"{url}?lang=en")
+    assert form.status_code == 200
+    assert "not awaiting a final report" in form.text
+    assert "<textarea" not in form.text
+    posted = english.post(
+        url, data={**REPORT, "action": "submit", "csrf_token": csrf_of(english.get("/login").text)}
+    )
+    assert posted.status_code == 409
+    assert runtime.engine.get(view.id).state == "evaluation"
 
 
 def test_an_overdue_report_can_still_be_sent(

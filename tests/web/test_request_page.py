@@ -56,7 +56,7 @@ INTAKE = {
     "contact_name": "Karla Méndez",
     "contact_email": "karla@example.org",
     "contact_language": "es",
-    "timing_scenario": "before_elections",
+    "timing_scenario": ["before_elections"],
     "themes": ["electoral_cycle.voter_registry", "consolidation.party_finance_audit"],
 }
 
@@ -78,8 +78,10 @@ def test_the_page_shows_state_diagram_and_guard_messages_of_a_blocked_trigger(
     reasons = re.search(r'<ul class="reasons" id="reasons-accept">(.*?)</ul>', html, re.S)
     assert reasons
     assert "<li>" in reasons.group(1)
-    # the intake fields are a form: a select per enum, a checkbox per theme, labels for all
-    assert '<select id="f-timing_scenario" name="timing_scenario"' in html
+    # the intake fields are a form: a select per enum, a checkbox per moment and per theme,
+    # labels for all
+    assert 'name="timing_scenario" value="before_elections"' in html
+    assert '<select id="f-contact_language" name="contact_language"' in html
     assert 'name="themes" value="electoral_cycle.voter_registry"' in html
     for field_id in re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', html):
         assert f'for="{field_id}"' in html, f"no label for {field_id}"

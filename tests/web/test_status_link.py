@@ -156,10 +156,17 @@ def test_status_links_expire_and_a_report_link_does_not_open_the_status(
 
 @pytest.mark.parametrize("programme", PROGRAMMES)
 def test_every_programme_has_a_main_path_to_closed(runtime: Runtime, programme: str) -> None:
+    """Only the internship waits for a final report: "the requesting OAE will generate a
+    final report about the internship" (brochure § 2.2, issue 14 item 1); the other
+    programmes close through evaluation."""
     definition = runtime.registry.current(programme).definition
     path = main_path(definition)
     assert path[0] == "intake"
     assert path[-1] == "closed"
-    assert "final_report" in path
     assert "report_overdue" not in path
     assert "on_hold" not in path
+    after_the_event = path[path.index("in_progress") + 1 :]
+    if programme == "internship":
+        assert after_the_event == ["final_report", "report_received", "closed"]
+    else:
+        assert after_the_event == ["evaluation", "closed"]

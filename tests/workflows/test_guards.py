@@ -397,10 +397,10 @@ def test_unknown_timing_scenario_is_named() -> None:
     )
 
 
-def test_several_timing_scenarios_are_refused() -> None:
+def test_several_timing_scenarios_may_overlap() -> None:
+    """Issue 14: the moments overlap (a workshop before elections and before a reform)."""
     data = {"timing_scenario": ["before_elections", "before_reform"]}
-    (reason,) = check("workshop_timing_recorded", data)
-    assert "takes a single choice" in reason
+    assert check("workshop_timing_recorded", data) == []
 
 
 # ------------------------------------------------------------------ internship admission
@@ -436,21 +436,21 @@ def test_course_with_region_and_associate_partner_holds() -> None:
 def test_course_without_region_or_partner_is_refused() -> None:
     reasons = check("regional_partner_set", {})
     assert reasons[0] == "“Region” has not been set."
-    assert reasons[1].startswith("“Co-organising partner institution” has not been set")
+    assert reasons[1].startswith("“Co-organising institutions” has not been set")
 
 
-def test_founder_is_not_a_regional_partner() -> None:
+def test_founder_alone_is_not_a_regional_partner() -> None:
     (reason,) = check("regional_partner_set", {"region": "africa", "partner_institution": "INE"})
     assert reason == (
-        "Instituto Nacional Electoral (INE) cannot co-organise the course: it is a founder "
-        "member, and the course needs an associate member."
+        "None of the institutions in “Co-organising institutions” is a regional partner; the "
+        "course is co-organised with an associate member of the partner catalogue."
     )
 
 
 def test_unknown_partner_is_named() -> None:
-    data = {"region": "europe", "partner_institution": "OSCE"}
+    data = {"region": "europe", "partner_institution": "OSCE_ODIHR"}
     assert check("regional_partner_set", data) == [
-        "“OSCE” (“Co-organising partner institution”) is not in the partner catalogue."
+        "“OSCE_ODIHR” (“Co-organising institutions”) is not in the partner catalogue."
     ]
 
 

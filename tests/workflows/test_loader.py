@@ -741,7 +741,8 @@ def test_unknown_top_level_key_is_reported_with_the_allowed_keys(tmp_path: Path)
             path,
             line_of(text, "descripton:"),
             "unknown key 'descripton' (expected one of: description, extends, fields, "
-            "initial, migrations, on_change, states, timers, title, transitions, workflow)",
+            "initial, migrations, on_change, requesters, states, timers, title, transitions, "
+            "workflow)",
         )
     ]
 

@@ -11,10 +11,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from engine.dashboard import DashboardQuery, load_dashboard
+from i18n import say
+from i18n.vocabulary import organisation_kind
 from results.countries import CONTINENT_OF, CONTINENTS
 from web.forms import Formatter
 from web.pages.deps import EngineDep, PagesDep, PageUser
 from web.templating import request_language
+from workflows.definition import ORGANISATION_KINDS
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,6 +38,7 @@ def dashboard(
     programme: Text = None,
     state: Text = None,
     emb: Text = None,
+    kind: Text = None,
     region: Text = None,
     year: Text = None,
     theme: Text = None,
@@ -46,12 +50,16 @@ def dashboard(
         countries = frozenset(code for code, c in CONTINENT_OF.items() if c == region)
     else:
         region = None
+    kind = _blank(kind)
+    if kind not in ORGANISATION_KINDS:
+        kind = None
     year_value = _blank(year)
     year_number = int(year_value) if year_value and re.fullmatch(r"[0-9]{4}", year_value) else None
     query = DashboardQuery(
         programme=_blank(programme),
         state=_blank(state),
         emb=_blank(emb),
+        kind=kind,
         countries=countries,
         year=year_number,
         theme=_blank(theme),
@@ -62,6 +70,7 @@ def dashboard(
         "programme": query.programme or "",
         "state": query.state or "",
         "emb": query.emb or "",
+        "kind": kind or "",
         "region": region or "",
         "year": str(year_number) if year_number else "",
         "theme": query.theme or "",
@@ -80,6 +89,13 @@ def dashboard(
         (programme, t.id): t.label for programme, d in data.definitions.items() for t in d.timers
     }
     columns = [s for s in state_order if any(s in by_state for by_state in data.counts.values())]
+    # warnings (engine/warnings.py) of the requests listed on this page only: one page of rules
+    # per view, never the whole database
+    language = request_language(request)
+    warnings = {
+        rid: [say(notice.message, language) for notice in notices]
+        for rid, notices in engine.warnings([r.id for r in data.rows]).items()
+    }
     query_string = urlencode({k: v for k, v in filters.items() if v})
     return pages.render(
         request,
@@ -92,8 +108,14 @@ def dashboard(
             "state_labels": state_labels,
             "timer_labels": timer_labels,
             "columns": columns,
+            "warnings": warnings,
             "regions": CONTINENTS,
             "embs": engine.list_embs(),
+            # the requesting organisations' kinds in words, for the filter and the EMB list
+            "kind_words": {
+                code: organisation_kind(code, request_language(request))
+                for code in ORGANISATION_KINDS
+            },
             "fmt": Formatter(engine.catalogues, request_language(request)),
         },
     )

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
+from config.planning import lead_times_of
 from engine import links_ops
 from engine.account_views import UserView
 from engine.compiler import CompiledWorkflow
@@ -276,10 +277,21 @@ def _render_request(
     earlier_draft = draft if problems.section == "earlier" else view.data
     current_draft = draft if problems.section == "current" else view.data
     submitted = any(h.trigger == SUBMIT_TRIGGER for h in history)
+    language = request_language(request)
     context = {
+        # what does not block but must be seen (engine/warnings.py), near the top of the page
+        "warnings": [
+            {
+                "code": w["code"],
+                "message": w["message"],
+                "field": fmt.label(d.fields[w["field"]]) if w["field"] in d.fields else None,
+            }
+            for w in view.warnings_dicts(language)
+        ],
         "shared_links": _shared_links(request, engine, view) if writer else [],
         "report_submitted": submitted,
         "view": view,
+        "organisation": engine.emb_row(view.emb),  # its name and kind in the header
         "definition": d,
         "fmt": fmt,
         "writer": writer,
@@ -300,7 +312,8 @@ def _render_request(
         "history": list(reversed(history)),
         "timer_due": _timer_due(history),
         "timeline": timeline,
-        "timer_labels": {t.id: t.label for t in d.timers},
+        "timer_labels": {t.id: t.label for t in d.timers}
+        | {f"lead_time.{i.id}": i.label for i in lead_times_of(view.programme)},
         "transition_labels": labels,
         "problems": problems,
         "comment": comment or "",

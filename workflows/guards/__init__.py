@@ -10,6 +10,8 @@ Importing this package registers every guard in `workflows.guard_api.GUARDS`.
 
 from workflows.guards import (
     agendas,
+    co_organisers,
+    event_dates,
     every_programme,
     international_workshop,
     internship,
@@ -32,6 +34,8 @@ __all__ = [
     "TOPIC_CRITERIA",
     "StageId",
     "agendas",
+    "co_organisers",
+    "event_dates",
     "every_programme",
     "international_workshop",
     "internship",

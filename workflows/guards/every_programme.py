@@ -18,7 +18,8 @@ class CostSharingParams(Params):
 
 @GUARDS.register("cost_sharing_complete", params=CostSharingParams)
 def cost_sharing_complete(ctx: GuardContext) -> list[Text]:
-    """Every cost category has a payer allowed by CICIE's cost-sharing rules."""
+    """Every cost category has a payer allowed by CICIE's cost-sharing rules (`not_needed`
+    too where the cost may not arise in the request's programme: financing.yaml)."""
     field = ctx.params.field
     matrix = ctx.data.get(field)
     financing = ctx.catalogues.financing
@@ -36,7 +37,7 @@ def cost_sharing_complete(ctx: GuardContext) -> list[Text]:
         payer = matrix.get(category.id)
         if not payer:
             reasons.append(Text("No payer set for “%(category)s”.", category=category.label))
-        elif payer not in category.allowed_payers:
+        elif payer not in category.payers_for(ctx.request.programme):
             known: Any = financing.payers.get(payer) if isinstance(payer, str) else None
             reasons.append(
                 Text(
@@ -44,7 +45,9 @@ def cost_sharing_complete(ctx: GuardContext) -> list[Text]:
                     "rules; it may be paid by %(allowed)s.",
                     category=category.label,
                     payer=known if known is not None else str(payer),
-                    allowed=Either([financing.payers[p] for p in category.allowed_payers]),
+                    allowed=Either(
+                        [financing.payers[p] for p in category.payers_for(ctx.request.programme)]
+                    ),
                 )
             )
     reasons.extend(

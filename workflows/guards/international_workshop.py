@@ -1,4 +1,5 @@
-"""The international workshop's rule: when in the electoral cycle it is asked for."""
+"""The international workshop's rule: when in the electoral cycle it is asked for (one or
+several moments)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from i18n import Text
 from workflows.guard_api import GUARDS, GuardContext
-from workflows.guards.reading import Either, Params, choice_problems
+from workflows.guards.reading import Params, choice_problems
 
 TIMING_SCENARIOS: dict[str, Text] = {
     "before_elections": Text("before elections"),
@@ -26,15 +27,8 @@ def _missing(**params: Any) -> Text:
 
 @GUARDS.register("workshop_timing_recorded", params=TimingParams)
 def workshop_timing_recorded(ctx: GuardContext) -> list[Text]:
-    """The intake records when in the electoral cycle the workshop is asked for."""
+    """The intake records when in the electoral cycle the workshop is asked for: one or
+    several of the brochure's moments, which may overlap (a stored single choice counts as
+    one)."""
     field = ctx.params.field
-    value = ctx.data.get(field)
-    if isinstance(value, str) or value is None:
-        return choice_problems(value, TIMING_SCENARIOS, ctx.label(field), _missing)
-    return [
-        Text(
-            "“%(field)s” takes a single choice; choose %(choices)s.",
-            field=ctx.label(field),
-            choices=Either(list(TIMING_SCENARIOS.values())),
-        )
-    ]
+    return choice_problems(ctx.data.get(field), TIMING_SCENARIOS, ctx.label(field), _missing)

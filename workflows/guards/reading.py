@@ -45,6 +45,17 @@ def choices(value: Any) -> list[Any]:
     return items(value) or []
 
 
+def partner_codes(data: Mapping[str, Any], field: str, legacy: str | None = None) -> list[Any]:
+    """The partner codes of a list field (`co_organisers`), read the way it may be stored: a
+    list, a single code (a one-item list), or — for requests recorded before the list — the
+    single code of the `legacy` field (`partner_institution`). Entries are kept as found (a
+    guard names an ill-typed one)."""
+    value = data.get(field)
+    if legacy and (value is None or value == "" or value == []):
+        value = data.get(legacy)
+    return choices(value)
+
+
 class Either:
     """Choices said as a list with "or" in the reader's language ("a, b or c")."""
 

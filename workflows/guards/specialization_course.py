@@ -1,10 +1,10 @@
-"""The specialization course's rules: a regional partner to co-organise it, and the founders
-funding one participant per EMB."""
+"""The specialization course's rules: the founders funding one participant per EMB, each
+participant directly involved with the course's topic (the regional partner:
+`co_organisers.regional_partner_set`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
 
 from pydantic import Field
 
@@ -18,67 +18,6 @@ FUNDING_LABELS: dict[str, Text] = {
     "founders": Text("the founders"),
     FUNDED_BY_EMB: Text("the EMB"),
 }
-
-
-PartnerKind = Literal["founder", "associate", "national"]
-# with their article: "it is listed as an associate member"
-PARTNER_KINDS: dict[str, Text] = {
-    "founder": Text("a founder member"),
-    "associate": Text("an associate member"),
-    "national": Text("a national partner"),
-}
-
-
-def _associate_only() -> list[PartnerKind]:
-    return ["associate"]
-
-
-class RegionalPartnerParams(Params):
-    region_field: str = "region"
-    partner_field: str = "partner_institution"
-    kinds: list[PartnerKind] = Field(default_factory=_associate_only, min_length=1)
-
-
-@GUARDS.register("regional_partner_set", params=RegionalPartnerParams)
-def regional_partner_set(ctx: GuardContext) -> list[Text]:
-    """The course has a region and a partner institution of the right kind to co-organise it."""
-    p = ctx.params
-    reasons: list[Text] = []
-    if not text(ctx.data.get(p.region_field)):
-        reasons.append(Text("“%(field)s” has not been set.", field=ctx.label(p.region_field)))
-    kinds = Either([PARTNER_KINDS[k] for k in p.kinds])
-    code = text(ctx.data.get(p.partner_field))
-    if not code:
-        reasons.append(
-            Text(
-                "“%(field)s” has not been set; the course is co-organised with a partner from "
-                "the partner catalogue that is %(kinds)s.",
-                field=ctx.label(p.partner_field),
-                kinds=kinds,
-            )
-        )
-        return reasons
-    partner = ctx.catalogues.partners.get(code)
-    if partner is None:
-        reasons.append(
-            Text(
-                "%(value)s (“%(field)s”) is not in the partner catalogue.",
-                value=quoted(code),
-                field=ctx.label(p.partner_field),
-            )
-        )
-    elif partner.kind not in p.kinds:
-        reasons.append(
-            Text(
-                "%(partner)s (%(code)s) cannot co-organise the course: it is %(kind)s, and the "
-                "course needs %(kinds)s.",
-                partner=partner.name,
-                code=partner.code,
-                kind=PARTNER_KINDS.get(partner.kind, partner.kind),
-                kinds=kinds,
-            )
-        )
-    return reasons
 
 
 class FundedParticipantsParams(Params):
@@ -165,3 +104,29 @@ def one_funded_participant_per_emb(ctx: GuardContext) -> list[Text]:
                 )
             )
     return reasons
+
+
+class InvolvementParams(Params):
+    field: str = "participants"
+    key: str = "topic_involvement"
+
+
+@GUARDS.register("participants_involved_with_topic", params=InvolvementParams)
+def participants_involved_with_topic(ctx: GuardContext) -> list[Text]:
+    """Every participant's involvement with the course's topic is recorded (brochure: "The
+    candidate that is directly involved with the central topic is selected")."""
+    p = ctx.params
+    label = ctx.label(p.field)
+    people = items(ctx.data.get(p.field))
+    if not people:
+        return [Text("No participant has been registered in “%(field)s”.", field=label)]
+    return [
+        Text(
+            "%(participant)s: “%(field)s” has not been filled in; the course selects "
+            "candidates directly involved with its topic.",
+            participant=item_name("participant", i, person, "name"),
+            field=ctx.label(p.field, p.key),
+        )
+        for i, person in enumerate(people, start=1)
+        if not (isinstance(person, Mapping) and text(person.get(p.key)))
+    ]

@@ -1,14 +1,18 @@
 """Stage 2a: the `fields:` a request of the programme can carry → `FieldDef`s.
 
-Besides types and labels, this refuses what would only fail when the validators are built
-(`workflows.fields` makes a pydantic model per `object` field): sub-field names that are not
-names or that pydantic reserves, `min_items` above `max_items`, enum values that are not text.
+Besides types, labels and the bounds (`min` / `max` of integer and date fields), this refuses
+what would only fail when the validators are built (`workflows.fields` makes a pydantic model
+per `object` field): sub-field names that are not names or that pydantic reserves, `min_items`
+above `max_items`, enum values that are not text, labels (`labels:`) of values an enum field
+does not have.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from config.catalogues import Label
 from workflows.definition import FIELD_TYPES, FieldDef
 from workflows.load.context import (
     NAME_RULE,
@@ -19,7 +23,10 @@ from workflows.load.context import (
     label,
     unknown_keys,
 )
-from workflows.load.spec import FIELD, RESERVED, RESERVED_PREFIX
+from workflows.load.spec import BOUNDED_TYPES, FIELD, RESERVED, RESERVED_PREFIX
+
+# the dates a date field can hold at all (`workflows.fields` refuses others)
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 FIELD_KEYS = FIELD.allowed
 
@@ -56,6 +63,7 @@ def _field(ctx: Context, name: str, spec: Any, where: Where, top: bool) -> Field
         return None
     assert isinstance(ftype, str)
     values = _values(ctx, name, ftype, spec, where)
+    value_labels = _value_labels(ctx, name, ftype, spec, where, values)
     items = None
     if ftype == "list":
         if "items" not in spec:
@@ -65,6 +73,7 @@ def _field(ctx: Context, name: str, spec: Any, where: Where, top: bool) -> Field
     elif "items" in spec:
         ctx.p.at((*where, "items"), "'items' only applies to list fields")
     bounds = _bounds(ctx, ftype, spec, where)
+    limits = _limits(ctx, ftype, spec, where)
     required = spec.get("required", True)
     if not isinstance(required, bool):
         ctx.p.at((*where, "required"), "'required' must be true or false")
@@ -79,6 +88,9 @@ def _field(ctx: Context, name: str, spec: Any, where: Where, top: bool) -> Field
         fields=_subfields(ctx, name, ftype, spec, where),
         min_items=bounds.get("min_items"),
         max_items=bounds.get("max_items"),
+        minimum=limits.get("min"),
+        maximum=limits.get("max"),
+        value_labels=value_labels,
     )
 
 
@@ -103,6 +115,37 @@ def _values(ctx: Context, name: str, ftype: str, spec: Any, where: Where) -> tup
     if len(set(values)) != len(values):
         ctx.p.at((*where, "values"), f"enum field '{name}' repeats a value")
     return values
+
+
+def _value_labels(
+    ctx: Context, name: str, ftype: str, spec: Any, where: Where, values: tuple[str, ...]
+) -> dict[str, Label]:
+    """`labels:` of an enum field: value → label. Each names one of the field's values; a value
+    left without one is shown in words made from it."""
+    if "labels" not in spec:
+        return {}
+    at = (*where, "labels")
+    if ftype != "enum":
+        ctx.p.at(at, "'labels' only applies to enum fields")
+        return {}
+    raw = spec.get("labels")
+    if not isinstance(raw, dict) or not raw:
+        ctx.p.at(at, f"enum field '{name}': 'labels' must be a mapping of value → label")
+        return {}
+    out: dict[str, Label] = {}
+    for key, node in raw.items():
+        value = str(key) if isinstance(key, str) or is_whole(key) else None
+        if value is None or (values and value not in values):
+            known = ", ".join(values)
+            ctx.p.at(
+                (*at, key),
+                f"enum field '{name}' has no value {key!r} to label (its values: {known})",
+            )
+            continue
+        found = label(ctx, node, (*at, key))
+        if found is not None:
+            out[value] = found
+    return out
 
 
 def _subfields(
@@ -148,3 +191,43 @@ def _bounds(ctx: Context, ftype: str, spec: Any, where: Where) -> dict[str, int]
             f"({bounds['max_items']}): no list could be valid",
         )
     return bounds
+
+
+def _limits(ctx: Context, ftype: str, spec: Any, where: Where) -> dict[str, int | date]:
+    """`min` / `max` of an integer field (whole numbers) or a date field (YYYY-MM-DD)."""
+    limits: dict[str, int | date] = {}
+    for key in ("min", "max"):
+        if key not in spec or spec[key] is None:
+            continue
+        value = spec[key]
+        if ftype not in BOUNDED_TYPES:
+            ctx.p.at((*where, key), f"'{key}' only applies to integer and date fields")
+        elif ftype == "integer":
+            if is_whole(value):
+                limits[key] = value
+            else:
+                ctx.p.at((*where, key), f"'{key}' of an integer field must be a whole number")
+        else:
+            day = _day(value)
+            if day is None:
+                ctx.p.at(
+                    (*where, key),
+                    f"'{key}' of a date field must be a date (YYYY-MM-DD) between "
+                    f"{FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}",
+                )
+            else:
+                limits[key] = day
+    low, high = limits.get("min"), limits.get("max")
+    if low is not None and high is not None and low > high:  # type: ignore[operator]
+        ctx.p.at((*where, "min"), f"'min' ({spec['min']}) is more than 'max' ({spec['max']})")
+    return limits
+
+
+def _day(value: Any) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return day if FIRST_DAY <= day <= LAST_DAY else None

@@ -14,6 +14,7 @@ from config.catalogues import Label
 from workflows.definition import (
     ACTIVE,
     DEFAULT_ROLES,
+    ORGANISATION_KINDS,
     PREVIOUS,
     ROLES,
     FieldDef,
@@ -64,6 +65,7 @@ def build(
     on_change = refs.on_change(ctx, states, fields)
     timers = read_timers(ctx, states, fields, transitions)
     migrations = read_migrations(ctx, states)
+    requesters = _requesters(ctx)
     if not isinstance(initial, str) or initial not in states:
         return None
     return WorkflowDefinition(
@@ -76,10 +78,30 @@ def build(
         on_change=on_change,
         timers=timers,
         migrations=migrations,
+        requesters=requesters,
         source=text,
         checksum=checksum(text),
         path=path,
     )
+
+
+def _requesters(ctx: Context) -> tuple[str, ...]:
+    """The kinds of organisation that may request the programme (every kind when absent)."""
+    raw = ctx.doc.get("requesters")
+    if raw is None:
+        return ORGANISATION_KINDS
+    if (
+        not isinstance(raw, list)
+        or not raw
+        or any(k not in ORGANISATION_KINDS for k in raw)
+        or len(set(raw)) != len(raw)
+    ):
+        ctx.p.at(
+            ("requesters",),
+            f"'requesters' must be a list of distinct kinds of: {', '.join(ORGANISATION_KINDS)}",
+        )
+        return ORGANISATION_KINDS
+    return tuple(raw)
 
 
 def _states(ctx: Context, fields: dict[str, FieldDef]) -> dict[str, StateDef]:

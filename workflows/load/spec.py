@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from workflows.definition import ATTACHMENTS, FIELD_TYPES, RECIPIENT_ROLES, ROLES, TIMER_KINDS
+from workflows.definition import (
+    ATTACHMENTS,
+    FIELD_TYPES,
+    ORGANISATION_KINDS,
+    RECIPIENT_ROLES,
+    ROLES,
+    TIMER_KINDS,
+)
 from workflows.load.context import LABEL_LANGS, MAX_NAME, NAME_RE
 from workflows.load.extends import BASE_KEY
 
@@ -88,6 +95,7 @@ class MapOf(Spec):
     min_items: int = 0
     reserved: frozenset[str] = frozenset()
     reserved_prefix: str = ""
+    any_keys: bool = False  # keys are any text (an enum's values), not only names
 
 
 @dataclass(frozen=True)
@@ -184,6 +192,9 @@ NOTIFY = Record(
     },
     required=("template", "to"),
 )
+BOUNDED_TYPES = ("integer", "date")  # the field types `min` and `max` apply to
+BOUND_DOC = "a whole number for an integer field, a date (YYYY-MM-DD) for a date field."
+BOUND = (Whole(-MAX_WHOLE, MAX_WHOLE), Words())
 FIELD = Record(
     "field",
     {
@@ -196,6 +207,14 @@ FIELD = Record(
             unique=True,
             doc="The values of an enum field.",
         ),
+        "labels": MapOf(
+            LABEL_VALUE,
+            min_items=1,
+            any_keys=True,
+            doc="What a person reads for each value of an enum field: value → label "
+            "(English text, translated by the catalogues). A value without one is shown in "
+            "words made from it; the shipped workflows give one for every value.",
+        ),
         "items": Ref("field", doc="What each item of a list field is."),
         "fields": MapOf(
             Ref("field"),
@@ -206,6 +225,8 @@ FIELD = Record(
         ),
         "min_items": Whole(0, MAX_WHOLE),
         "max_items": Whole(0, MAX_WHOLE),
+        "min": AnyOf(BOUND, doc="The smallest value allowed: " + BOUND_DOC),
+        "max": AnyOf(BOUND, doc="The largest value allowed: " + BOUND_DOC),
         "description": DESCRIPTION,
     },
     required=("type",),
@@ -215,8 +236,9 @@ FIELD = Record(
         Needs("type", ("object",), ("fields",)),
     ),
     only=(
-        Only(("values",), "type", ("enum",)),
+        Only(("values", "labels"), "type", ("enum",)),
         Only(("items", "min_items", "max_items"), "type", ("list",)),
+        Only(("min", "max"), "type", BOUNDED_TYPES),
         Only(("fields",), "type", ("object",)),
     ),
 )
@@ -326,6 +348,12 @@ DOCUMENT = Record(
         "on_change": ListOf(Ref("on_change")),
         "timers": ListOf(Ref("timer")),
         "migrations": AnyOf((Ref("migration"), ListOf(Ref("migration"), min_items=1))),
+        "requesters": ListOf(
+            OneOf(ORGANISATION_KINDS),
+            min_items=1,
+            unique=True,
+            doc="The kinds of organisation that may request this programme (default: every kind).",
+        ),
     },
     required=("workflow", "title", "initial", "states", "transitions"),
     doc="A CICIE programme workflow (docs/workflow-authoring.md).",

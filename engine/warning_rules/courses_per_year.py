@@ -1,0 +1,110 @@
+"""Two courses a year, each for a different region (brochure § 2.3: "Two courses are held every
+year and each one is for a different región").
+
+Not a refusal: a coordinator may have good reasons for a third course or a second one in the
+same region. From intake (so it is seen before `accept`) until the course is over, a course
+whose year has another course gets a warning naming that course and its region — sharper when
+the region is the same, and one more when the year has more than two courses.
+
+A course's year is the year of its start date, or, before dates are set (at intake), the year
+the request was created (local date). Declined and withdrawn courses do not count."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from engine.warnings import Notice, WarningContext, warning_rule
+from i18n import Text, vocabulary
+from storage import requests
+from storage.requests import RequestRow
+from workflows.guards.reading import parse_date
+
+PROGRAMME = "specialization_course"
+COURSES_A_YEAR = 2
+NOT_HELD = frozenset({"declined", "withdrawn"})  # courses that will not take place
+
+
+def course_year(row: RequestRow, local_date: date) -> int:
+    """The year a course counts in: its start date's, else its creation's (`local_date`)."""
+    start = parse_date(row.data.get("event_start"))
+    return start.year if start is not None else local_date.year
+
+
+def _region(row: RequestRow) -> object:
+    code = row.data.get("region")
+    if isinstance(code, str) and code:
+        return vocabulary.REGIONS.get(code, code)
+    return Text("no region recorded yet")
+
+
+def _title(row: RequestRow) -> str:
+    topic = row.data.get("course_topic")
+    return topic.strip() if isinstance(topic, str) and topic.strip() else row.title
+
+
+@warning_rule
+def courses_per_year(ctx: WarningContext) -> list[Notice]:
+    row = ctx.request
+    if row.programme != PROGRAMME or row.state in NOT_HELD:
+        return []
+    state = ctx.definition.states.get(row.state)
+    if state is None or state.final:
+        return []
+    local = ctx.business.local_date
+    year = course_year(row, local(row.created_at))
+    others = [
+        other
+        for other in requests.listing(ctx.conn, programme=PROGRAMME)
+        if other.id != row.id
+        and other.state not in NOT_HELD
+        and course_year(other, local(other.created_at)) == year
+    ]
+    region = row.data.get("region")
+    notices: list[Notice] = []
+    for other in others:
+        same = isinstance(region, str) and region and other.data.get("region") == region
+        if same:
+            notices.append(
+                Notice(
+                    "course_same_region",
+                    Text(
+                        "Request %(id)s, “%(title)s”, is also a course of %(year)s for "
+                        "%(region)s; the brochure holds two courses a year, each for a "
+                        "different region.",
+                        id=other.id,
+                        title=_title(other),
+                        year=str(year),
+                        region=_region(other),
+                    ),
+                    "region",
+                )
+            )
+        else:
+            notices.append(
+                Notice(
+                    "course_second_in_year",
+                    Text(
+                        "Request %(id)s, “%(title)s”, is another course of %(year)s, for "
+                        "%(region)s; the brochure holds two courses a year, each for a "
+                        "different region.",
+                        id=other.id,
+                        title=_title(other),
+                        year=str(year),
+                        region=_region(other),
+                    ),
+                    "region",
+                )
+            )
+    if len(others) + 1 > COURSES_A_YEAR:
+        notices.append(
+            Notice(
+                "courses_per_year",
+                Text(
+                    "%(count)s courses are planned for %(year)s; the brochure holds two a year.",
+                    count=len(others) + 1,
+                    year=str(year),
+                ),
+                None,
+            )
+        )
+    return notices
