@@ -7,7 +7,10 @@ On SQLite and PostgreSQL, over the demo set."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ from typer.testing import CliRunner, Result
 
 from cli.main import app
 
-Run = Callable[..., Result]
+Run = Callable[..., Any]  # a typer Result, or a finished process for `worker`
 
 SNAKE_CASE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # a code such as emb_contacts
 TYPED_CODE = re.compile(r"\(([a-z_]+)\)")  # "Aceptar la solicitud (accept)": typed next
@@ -37,7 +40,18 @@ def cicie(database_url: str, tmp_path: Path) -> Run:
     env = {"CICIE_DATABASE_URL": database_url, "CICIE_HOME": str(tmp_path / "home")}
     runner = CliRunner()
 
-    def run(*args: Any) -> Result:
+    def run(*args: Any) -> Result | subprocess.CompletedProcess[str]:
+        if args[0] == "worker":  # a worker is its own process (its event loop, its logging)
+            done = subprocess.run(
+                [sys.executable, "-c", "from cli.main import main; main()", *map(str, args)],
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            return done
         result = runner.invoke(app, [str(a) for a in args], env=env)
         assert result.exit_code == 0, result.output + result.stderr
         return result
