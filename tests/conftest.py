@@ -39,18 +39,22 @@ from workflows.loader import WORKFLOW_DIR
 
 
 @pytest.fixture(autouse=True)
-def _no_running_event_loop_between_tests(request: pytest.FixtureRequest) -> None:
-    """Each test starts with no event loop marked as running in the main thread. One test of
-    the suite (not yet found) leaves one marked after it ends, and the next in-process CLI
-    command that calls `asyncio.run` (`worker --once`, `outbox send`) is then refused; the mark
-    is dropped here and named on stderr so the culprit can be found."""
+def _no_foreign_event_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Playwright's synchronous API keeps its event loop marked as running in the main thread
+    for the whole session (tests/browser); a test on the same xdist worker that runs a command
+    in-process which calls `asyncio.run` (`worker --once`, `outbox send`) would be refused.
+    Outside the browser tests the mark is set aside for the test and put back after it."""
     import asyncio
-    import sys
 
-    leaked = asyncio._get_running_loop()
-    if leaked is not None:
-        asyncio._set_running_loop(None)
-        print(f"\n[event loop left running before {request.node.nodeid}]", file=sys.stderr)
+    if request.node.path.is_relative_to(Path(__file__).parent / "browser"):
+        yield
+        return
+    loop = asyncio._get_running_loop()
+    asyncio._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio._set_running_loop(loop)
 
 
 PG_ADMIN_URL = os.environ.get(
