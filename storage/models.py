@@ -234,7 +234,12 @@ class Timer(SQLModel, table=True):
     claimed atomically by a sweep, and fired once."""
 
     __tablename__ = "timer"
-    __table_args__ = (sa.Index("ix_timer_due", "status", "due_at"),)
+    __table_args__ = (
+        sa.Index("ix_timer_due", "status", "due_at"),
+        # a request's timers by status, in due order: every transition and request page asks
+        # this; without it the planner takes ix_timer_due and reads every pending timer
+        sa.Index("ix_timer_request_status_due", "request_id", "status", "due_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)  # request:timer:arming history id:occurrence
     request_id: int = Field(foreign_key="request.id", index=True)

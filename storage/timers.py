@@ -54,13 +54,21 @@ def arm(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     conn.execute(dialect.insert(T).on_conflict_do_nothing(index_elements=["key"]), list(rows))
 
 
-def for_request(
-    conn: sa.Connection, request_id: int, *, statuses: Sequence[str] | None = None
-) -> list[TimerRow]:
+def for_request_statement(request_id: int, *, statuses: Sequence[str] | None = None) -> sa.Select:
+    """A request's timers (of these statuses) in due order; answered by
+    ix_timer_request_status_due, whatever the number of other requests' timers."""
     stmt = sa.select(*_COLS).where(T.c.request_id == request_id)
     if statuses:
         stmt = stmt.where(T.c.status.in_(statuses))
-    return [TimerRow(*r) for r in conn.execute(stmt.order_by(T.c.due_at, T.c.id))]
+    return stmt.order_by(T.c.due_at, T.c.id)
+
+
+def for_request(
+    conn: sa.Connection, request_id: int, *, statuses: Sequence[str] | None = None
+) -> list[TimerRow]:
+    return [
+        TimerRow(*r) for r in conn.execute(for_request_statement(request_id, statuses=statuses))
+    ]
 
 
 def armed_since(conn: sa.Connection, request_id: int, since: datetime) -> set[tuple[str, int]]:
