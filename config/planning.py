@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from config.catalogues import CATALOGUE_DIR, Label
-from config.yaml_reader import ReadProblem, ReadRefused, line_of, parse, read_text
+from config.yaml_reader import (
+    ProblemCollector,
+    ReadProblem,
+    ReadRefused,
+    parse,
+    problems_text,
+    read_text,
+)
 
 LEAD_TIMES_FILE = CATALOGUE_DIR / "lead_times.yaml"
 ELECTIONS_FILE = CATALOGUE_DIR / "elections.yaml"
@@ -126,17 +133,10 @@ def _read(path: Path) -> Any:
 
 
 def _invalid(path: Path, problems: list[ReadProblem]) -> InvalidPlanning:
-    return InvalidPlanning("\n".join(f"{path}:{p.line}: {p.message}" for p in problems))
+    return InvalidPlanning(problems_text(path, problems))
 
 
-class _Reader:
-    def __init__(self, root: Any) -> None:
-        self.root = root
-        self.problems: list[ReadProblem] = []
-
-    def problem(self, where: tuple[Any, ...], message: str) -> None:
-        self.problems.append(ReadProblem(line_of(self.root, where), message))
-
+class _Reader(ProblemCollector):
     def only(self, at: tuple[Any, ...], value: dict[str, Any], keys: set[str]) -> None:
         for key in sorted(set(value) - keys):
             self.problem((*at, key), f"unknown key '{key}' ({', '.join(sorted(keys))})")

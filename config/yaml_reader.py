@@ -347,3 +347,20 @@ class _Builder:
             self.problems.append(ReadProblem(top.key_line, f"duplicate key '{top.key}'"))
         top.value[top.key] = built.value
         top.value.key_lines[top.key] = top.key_line
+
+
+class ProblemCollector:
+    """Gathers every problem of a parsed file with its line, so a file is refused once with all
+    of them (catalogue readers subclass it and add their own checks)."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.problems: list[ReadProblem] = []
+
+    def problem(self, where: tuple[Any, ...], message: str) -> None:
+        self.problems.append(ReadProblem(line_of(self.root, where), message))
+
+
+def problems_text(path: Any, problems: list[ReadProblem]) -> str:
+    """`file:line: problem`, one per line."""
+    return "\n".join(f"{path}:{p.line}: {p.message}" for p in problems)

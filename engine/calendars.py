@@ -22,7 +22,14 @@ from typing import Any
 
 import holidays
 
-from config.yaml_reader import ReadProblem, ReadRefused, line_of, parse, read_text
+from config.yaml_reader import (
+    ProblemCollector,
+    ReadProblem,
+    ReadRefused,
+    parse,
+    problems_text,
+    read_text,
+)
 
 HOME_COUNTRY = "MX"
 CATALOGUES = Path(__file__).resolve().parent.parent / "config" / "catalogues"
@@ -131,17 +138,10 @@ def load_closures(path: Path = CLOSURES_FILE) -> tuple[Closure, ...]:
 
 
 def _invalid(path: Path, problems: list[ReadProblem]) -> InvalidClosures:
-    return InvalidClosures("\n".join(f"{path}:{p.line}: {p.message}" for p in problems))
+    return InvalidClosures(problems_text(path, problems))
 
 
-class _ClosureReader:
-    def __init__(self, root: Any) -> None:
-        self.root = root
-        self.problems: list[ReadProblem] = []
-
-    def problem(self, where: tuple[Any, ...], message: str) -> None:
-        self.problems.append(ReadProblem(line_of(self.root, where), message))
-
+class _ClosureReader(ProblemCollector):
     def read(self) -> tuple[Closure, ...]:
         if not isinstance(self.root, dict) or not isinstance(self.root.get("closures"), list):
             self.problem((), "the file holds 'closures:', a list of closure days")
