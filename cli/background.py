@@ -145,6 +145,10 @@ class Worker:
         self.scheduler: AsyncIOScheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running: set[asyncio.Task[Any]] = set()
+        # set once the first mail pass and the first timer sweep have ended, so that
+        # `serve` can print its address and login after their log lines (issue 15: quiet start)
+        self.first_passes_done = threading.Event()
+        self._passes_pending = {"dispatch", "sweep"}
 
     async def start(self) -> None:
         settings = self.runtime.settings
@@ -201,11 +205,13 @@ class Worker:
             report = await self.dispatcher.run_once()
         except Exception:  # a pass must never kill the schedule; the next one retries
             log.exception("mail dispatch pass failed")
+            self._pass_ended("dispatch")
             return
         if report.sent or report.retrying or report.dead:
             log.info(
                 "mail: %s sent, %s retrying, %s dead", report.sent, report.retrying, report.dead
             )
+        self._pass_ended("dispatch")
 
     async def _sweep(self) -> None:
         if self.stopping.is_set():
@@ -215,13 +221,21 @@ class Worker:
             report = await asyncio.to_thread(self.sweep.run_once)
         except Stopping:
             log.info("timer sweep interrupted: the worker is stopping")
+            self._pass_ended("sweep")
             return
         except Exception:  # a pass must never kill the schedule; the next one retries
             log.exception("timer sweep failed")
+            self._pass_ended("sweep")
             return
         summary = {k: v for k, v in report.to_dict().items() if k != "fired"}
         if report.fired or report.skipped:
             log.info("timers: %s", summary)
+        self._pass_ended("sweep")
+
+    def _pass_ended(self, name: str) -> None:
+        self._passes_pending.discard(name)
+        if not self._passes_pending:
+            self.first_passes_done.set()
 
     def nudge(self) -> None:
         """Run a pass now (called after a commit, possibly from a worker thread)."""

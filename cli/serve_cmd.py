@@ -53,12 +53,16 @@ def serve(
         _serve(rt, host, port, worker=not no_worker, demo=demo, lang=lang)
 
 
+WORKER_WAIT_SECONDS = 20.0
+
+
 class _Banner:
     """Prints the address (and a demo login) once the server listens, after uvicorn's lines."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], worker: Worker | None = None) -> None:
         self.server: uvicorn.Server | None = None
         self._lines = lines
+        self._worker = worker
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -71,19 +75,36 @@ class _Banner:
     async def _print_when_started(self) -> None:
         while self.server is None or not self.server.started:
             await asyncio.sleep(0.05)
+        if self._worker is not None:
+            # the first mail pass and timer sweep log what they did (the demo's mail): wait for
+            # them, a little, so that the address and the login are the last lines on screen
+            waited = 0.0
+            while not self._worker.first_passes_done.is_set() and waited < WORKER_WAIT_SECONDS:
+                await asyncio.sleep(0.05)
+                waited += 0.05
         typer.echo("\n".join(self._lines))
 
 
 def _banner_lines(
     rt: Runtime, url: str, login: DemoLogin | None, has_users: bool, lang: str
 ) -> list[str]:
-    lines = [
-        "",
+    # what matters most comes last, where the eye lands: the address, then the login
+    lines = [""]
+    if not rt.settings.smtp_host:
+        lines.append(
+            Text(
+                "Mail is caught under %(folder)s (the catcher's log: %(log)s).",
+                folder=str(rt.settings.mail_dir),
+                log=str(rt.settings.home / "mail-catcher.log"),
+            ).say(lang)
+        )
+    lines.append(Text("Stop with Ctrl+C.").say(lang))
+    lines.append(
         Text(
             "CICIE is running on %(url)s  (API docs: %(url)s/docs, health: %(url)s/healthz)",
             url=url,
-        ).say(lang),
-    ]
+        ).say(lang)
+    )
     if login is not None:
         lines.append(
             Text("Demo login (shown once; change the passwords with `cicie user passwd`):").say(
@@ -103,15 +124,6 @@ def _banner_lines(
                 command="`cicie user add NAME --role admin --password-stdin`",
             ).say(lang)
         )
-    if not rt.settings.smtp_host:
-        lines.append(
-            Text(
-                "Mail is caught under %(folder)s (the catcher's log: %(log)s).",
-                folder=str(rt.settings.mail_dir),
-                log=str(rt.settings.home / "mail-catcher.log"),
-            ).say(lang)
-        )
-    lines.append(Text("Stop with Ctrl+C.").say(lang))
     return lines
 
 
@@ -128,10 +140,13 @@ def _serve(
     port = port or rt.settings.port
     from web.app import create_app  # only this command needs the web layer (and its import time)
 
-    services: list[Worker | _Banner] = [Worker(rt)] if worker else []
+    the_worker = Worker(rt) if worker else None
+    services: list[Worker | _Banner] = [the_worker] if the_worker is not None else []
     # our logging set-up formats uvicorn's lines too; the access line, with the request id, is
     # written by web.observability. X-Forwarded-For is believed only from CICIE_TRUSTED_PROXIES.
-    banner = _Banner(_banner_lines(rt, f"http://{host}:{port}", login, accounts.has_users(), lang))
+    banner = _Banner(
+        _banner_lines(rt, f"http://{host}:{port}", login, accounts.has_users(), lang), the_worker
+    )
     config = uvicorn.Config(
         create_app(rt, services=[*services, banner]),
         host=host,

@@ -64,7 +64,9 @@ def _cicie(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedPr
 
 
 class Server:
-    def __init__(self, home: Path, *args: str, env: dict[str, str]) -> None:
+    def __init__(
+        self, home: Path, *args: str, env: dict[str, str], merged: bool = False
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.out = home.parent / f"serve-{self.port}.out"
@@ -76,7 +78,8 @@ class Server:
                 env=env,
                 cwd=home.parent,
                 stdout=out,
-                stderr=err,
+                # merged: the console as a person sees it, log lines and banner interleaved
+                stderr=subprocess.STDOUT if merged else err,
             )
 
     def stdout(self) -> str:
@@ -206,6 +209,24 @@ def test_demo_login_is_the_last_thing_make_run_prints(home: Path, servers: list[
     assert "API token for 'coordinator'" in tail
     assert "password" not in server.stderr().lower()  # the log holds no login
     assert _users(home) == 3
+
+
+def test_make_run_ends_its_console_output_with_the_address_and_the_login(
+    home: Path, servers: list[Server]
+) -> None:
+    server = Server(home, "--demo", env=_env(home), merged=True)
+    servers.append(server)
+    server.wait_for("API token for 'coordinator'")
+
+    lines = [line for line in server.stdout().splitlines() if line.strip()]
+    address = next(i for i, line in enumerate(lines) if "CICIE is running on" in line)
+    # after the address: only the login (three users and the token), no log line
+    assert len(lines) - address == 6, "\n".join(lines[address:])
+    assert all(re.fullmatch(r"\s+\w+ / \S{12,}", line) for line in lines[address + 2 : -1])
+    # the demo's mail went to the catcher, whose log is a file under the home, not the console
+    assert "Mail is caught under" in "\n".join(lines[:address])
+    assert not any("aiosmtpd" in line or "mail.log" in line for line in lines)
+    assert (home / "mail-catcher.log").exists()
 
 
 @pytest.mark.parametrize("command", [["serve", "--demo"], ["demo", "load", "--json"]])
