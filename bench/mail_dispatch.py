@@ -4,7 +4,9 @@ One run, loopback only, bounded in count and time:
 
 1. starts an aiosmtpd sink (accepts and discards, counts) in a separate process on
    127.0.0.1, so the sink does not share this process's event loop or GIL;
-2. pre-renders N messages (default 2,000), each with its own Message-ID;
+2. pre-renders N messages (default 2,000) as partners get them — the workshop's confirmed
+   logistics from the real templates with its .ics invitation, ~9.6 KiB each — each with its
+   own Message-ID;
 3. measures, over 1 and over 4 reused connections,
    (a) raw aiosmtplib `sendmail` of those bytes, and
    (b) the Dispatcher draining the same N messages from a SQLite outbox (and PostgreSQL with
@@ -35,8 +37,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from statistics import median
@@ -51,9 +52,20 @@ import sqlalchemy as sa  # noqa: E402
 
 from engine.clock import system_clock  # noqa: E402
 from notifications.dispatcher import Dispatcher  # noqa: E402
+from notifications.ics import invitation  # noqa: E402
+from notifications.outbox_writer import preview_context  # noqa: E402
+from notifications.preview import _sample_request  # noqa: E402
+from notifications.recipient import Recipient  # noqa: E402
+from notifications.render import (  # noqa: E402
+    Attachment,
+    MailRenderer,
+    Rendered,
+    build_message,
+)
 from notifications.smtp import SmtpConfig  # noqa: E402
 from storage import migrate, outbox  # noqa: E402
 from storage.db import Database  # noqa: E402
+from workflows.loader import WORKFLOW_DIR, load_file  # noqa: E402
 
 HOST = "127.0.0.1"
 SENDER = "cicie@bench.test"
@@ -105,17 +117,45 @@ class Sink:
 
 
 # ---------------------------------------------------------------- messages
-def render(n: int) -> tuple[str, bytes]:
-    message_id = f"<{uuid.uuid4().hex}@bench.test>"
-    msg = EmailMessage()
-    msg["From"] = f"CICIE <{SENDER}>"
-    msg["To"] = RECIPIENT
-    msg["Subject"] = f"Benchmark message {n}: your request moved to the next step"
-    msg["Message-ID"] = message_id
-    msg.set_content(
-        f"Dear partner,\n\nRequest {n} has moved to its next step.\n" + "Details follow.\n" * 20
+def _real_parts() -> tuple[Rendered, bytes]:
+    """A message as partners get them: the workshop's confirmed logistics (real templates, in
+    Spanish, to a founder) with its .ics invitation — about 9.6 KiB once encoded."""
+    definition = load_file(WORKFLOW_DIR / "international_workshop.yaml")
+    view, emb = _sample_request("international_workshop", "ready", "Ready")
+    recipient = Recipient("founders", "Instituto Nacional Electoral", RECIPIENT, "es")
+    renderer = MailRenderer()
+    context = preview_context(view, definition, emb, recipient, "https://cicie.example.org", "es")
+    rendered = renderer.render("logistics_confirmed", recipient, context, language="es")
+    start, end = view.data["event_start"], view.data["event_end"]
+    ics = invitation(
+        uid="cicie-request-0@bench.test",
+        sequence=view.version,
+        title=f"{definition.title.get('es')}: {view.title}",
+        start=date.fromisoformat(start),
+        end=date.fromisoformat(end),
+        location=str(view.data.get("venue") or "") or None,
+        organizer=f"CICIE <{SENDER}>",
+        attendee=f"{recipient.name} <{RECIPIENT}>",
+        description=str(context["link"]),
+        now=datetime(2016, 5, 2, 16, 0, tzinfo=UTC),
     )
-    return message_id, msg.as_bytes(policy=SMTP_POLICY)
+    return rendered, ics
+
+
+def render(n: int, parts: tuple[Rendered, bytes]) -> tuple[str, bytes]:
+    """Message `n`: the real message with its own Message-ID, built as the outbox writer does."""
+    rendered, ics = parts
+    message_id = f"<{uuid.uuid4().hex}@bench.test>"
+    recipient = Recipient("founders", f"Instituto Nacional Electoral {n}", RECIPIENT, "es")
+    body = build_message(
+        rendered=rendered,
+        sender=f"CICIE <{SENDER}>",
+        recipient=recipient,
+        message_id=message_id,
+        date=datetime(2016, 5, 2, 16, 0, tzinfo=UTC),
+        attachments=[Attachment.invitation(ics)],
+    )
+    return message_id, body
 
 
 # ---------------------------------------------------------------- (a) raw aiosmtplib
@@ -234,7 +274,8 @@ def main() -> None:
     repeat = min(max(args.repeat, 1), 10)
     budget = Budget(args.max_seconds)
 
-    messages = [render(i) for i in range(n)]
+    parts = _real_parts()
+    messages = [render(i, parts) for i in range(n)]
     bodies = [body for _, body in messages]
     delay = min(max(args.relay_delay, 0.0), 1.0)
     sink = Sink(delay)

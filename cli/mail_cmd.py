@@ -36,7 +36,11 @@ def outbox_list(
 ) -> None:
     """Messages in the outbox, newest last."""
     lang = chosen_language(lang)
-    with domain_errors(as_json, lang), runtime(language=lang) as rt, rt.db.read() as conn:
+    with (
+        domain_errors(as_json, lang),
+        runtime(language=lang, read_only=True) as rt,
+        rt.db.read() as conn,
+    ):
         rows = outbox.listing(conn, status=status, request_id=request_id)
         payload = [
             {
@@ -156,7 +160,9 @@ def mail_preview(
     as_json: JsonFlag = False,
 ) -> None:
     """Render a template without sending anything."""
-    with domain_errors(as_json), runtime() as rt:
+    # a preview of a stored request only reads; the bundled example must work on a fresh
+    # installation too, so that one sets the database up as any first command does
+    with domain_errors(as_json), runtime(read_only=request_id is not None) as rt:
         rendered = preview(rt, template, lang, request_id=request_id, role=role)
         emit(
             {

@@ -2,9 +2,11 @@
 
 Each command group lives in its own module, imported only when it is asked for: `cicie worker`
 must start fast (issue 4), so it does not import the web application, the results reports with
-their chart and spreadsheet libraries, or any other group's dependencies. `cicie --help` (or
-anything that is not a known command) builds the whole tree, as does `cli.main.app`.
-`cicie --version` answers before any of that, from the installed package's metadata.
+their chart and spreadsheet libraries, or any other group's dependencies. `cicie --version` and
+`cicie --help` (or `cicie` alone) answer before any of that (issue 16): the version from the
+installed package's metadata, the list of commands from `_SUMMARIES` below, without importing
+Typer or any group (tests/cli/test_lazy_cli.py keeps that list equal to the tree's). Anything
+that is not a known command builds the whole tree, as does `cli.main.app`.
 """
 
 from __future__ import annotations
@@ -12,12 +14,11 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-from pydantic_core import ValidationError
-
-from config.drivers import MissingDriver
+if TYPE_CHECKING:
+    import typer
+    from pydantic_core import ValidationError
 
 HELP = "CICIE request lifecycle engine: workshops, internships, courses, seminars, missions."
 
@@ -26,7 +27,7 @@ HELP = "CICIE request lifecycle engine: workshops, internships, courses, seminar
 _ENTRIES: tuple[tuple[str, str, str, str], ...] = (
     ("db", "cli.db_cmd", "db_app", "group"),
     ("org", "cli.org_cmd", "org_app", "group"),
-    ("emb", "cli.requests_cmd", "emb_app", "group"),
+    ("emb", "cli.emb_cmd", "emb_app", "group"),
     ("request", "cli.requests_cmd", "request_app", "group"),
     ("workflows", "cli.workflows_cmd", "workflows_app", "group"),
     ("user", "cli.users_cmd", "user_app", "group"),
@@ -40,9 +41,46 @@ _ENTRIES: tuple[tuple[str, str, str, str], ...] = (
 )
 _MERGED_NAMES = {"results": frozenset({"import", "report", "export"})}
 
+# `cicie --help`, in the order Typer lists them (commands, then groups): each one's help as its
+# module gives it (kept equal by tests/cli/test_lazy_cli.py)
+_SUMMARIES: tuple[tuple[str, str], ...] = (
+    (
+        "serve",
+        "Run the application (with --demo: demo data and a demo login on an empty database).",
+    ),
+    ("worker", "Fire due reminders, escalations and deadlines, and deliver the outbox."),
+    ("db", "The database: schema, backup and restore."),
+    (
+        "org",
+        "Organisations that request programmes: EMBs, civil society organisations, political "
+        "parties, academic and other institutions.",
+    ),
+    (
+        "emb",
+        "Electoral management bodies and the other organisations that request programmes (the "
+        "same commands as `cicie org`), and `import` of many from a CSV file.",
+    ),
+    ("request", "Create, inspect and advance requests."),
+    ("workflows", "The programme workflows (YAML definitions)."),
+    ("user", "People who sign in, and API tokens."),
+    ("demo", "Demo data."),
+    ("secret", "The site secret that signs sessions and links."),
+    ("outbox", "Messages queued for partners, and dead letters."),
+    ("mail", "Mail templates."),
+    ("import", "Import records kept outside the system."),
+    ("report", "Reports computed from the records."),
+    ("export", "Export tables as CSV or XLSX."),
+)
+_ROOT_OPTIONS = (
+    ("--version", "Print the version and exit."),
+    ("--help", "Show this message and exit."),
+)
+
 
 def build_app(only: str | None = None) -> typer.Typer:
     """The command tree; with `only`, just the entry that provides that top-level name."""
+    import typer
+
     app = typer.Typer(
         name="cicie",
         help=HELP,
@@ -78,23 +116,46 @@ def version() -> str:
 
 
 def _print_version(value: bool) -> None:
+    import typer
+
     if value:
         typer.echo(f"cicie {version()}")
         raise typer.Exit()
 
 
-def _root(
-    show_version: Annotated[
-        bool,
-        typer.Option(
-            "--version",
-            help="Print the version and exit.",
-            is_eager=True,
-            callback=_print_version,
-        ),
-    ] = False,
-) -> None:
+def _version_option() -> Any:
+    import typer
+
+    return typer.Option(
+        "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+    )
+
+
+def _root(show_version: Annotated[bool, _version_option()] = False) -> None:
     """CICIE request lifecycle engine: workshops, internships, courses, seminars, missions."""
+
+
+def help_text(width: int | None = None) -> str:
+    """`cicie --help`: usage, the root options and every command with its one-line help."""
+    import shutil
+    import textwrap
+
+    width = width or min(shutil.get_terminal_size((80, 24)).columns, 100)
+    lines = ["Usage: cicie [OPTIONS] COMMAND [ARGS]...", ""]
+    lines += textwrap.wrap(HELP, width, initial_indent="  ", subsequent_indent="  ")
+
+    def listed(title: str, rows: tuple[tuple[str, str], ...]) -> None:
+        column = max(len(name) for name, _ in rows) + 4
+        lines.extend(["", title])
+        for name, text in rows:
+            wrapped = textwrap.wrap(text, max(width - column, 20)) or [""]
+            lines.append(f"  {name.ljust(column - 2)}{wrapped[0]}")
+            lines.extend(" " * column + more for more in wrapped[1:])
+
+    listed("Options:", _ROOT_OPTIONS)
+    listed("Commands:", _SUMMARIES)
+    lines += ["", "Run `cicie COMMAND --help` for a command's own options."]
+    return "\n".join(lines)
 
 
 def _requested(argv: list[str]) -> str | None:
@@ -120,26 +181,42 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--version"]:  # the fast path: no command module is imported
+    # the fast paths: no command module (nor Typer) is imported
+    if sys.argv[1:] == ["--version"]:
         print(f"cicie {version()}")
+        return
+    if sys.argv[1:] in ([], ["--help"]):
+        print(help_text())
+        if not sys.argv[1:]:  # no command: a usage error, as Click says it
+            sys.exit(2)
         return
     try:
         build_app(_requested(sys.argv[1:]))()
-    except ValidationError as exc:  # a CICIE_* setting that cannot be used
-        sys.exit(_settings_error(exc))
-    except MissingDriver as exc:  # a database URL whose driver is not installed
+    except Exception as exc:
+        sys.exit(_failed(exc))
+
+
+def _failed(exc: Exception) -> int:
+    """The exit code of a command that raised, said on stderr in one line."""
+    from pydantic_core import ValidationError
+
+    from config.drivers import MissingDriver
+
+    if isinstance(exc, ValidationError):  # a CICIE_* setting that cannot be used
+        return _settings_error(exc)
+    if isinstance(exc, MissingDriver):  # a database URL whose driver is not installed
         print(f"error (invalid_setting): CICIE_DATABASE_URL: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except Exception as exc:  # a bug: one line for the operator, the traceback on demand
-        if os.environ.get("CICIE_DEBUG"):
-            raise
-        print(
-            f"error (internal_error): {type(exc).__name__}: {str(exc)[:300]}. This is a fault in "
-            "CICIE, not in what you typed; run again with CICIE_DEBUG=1 to see where, and "
-            "report it.",
-            file=sys.stderr,
-        )
-        sys.exit(70)
+        return 2
+    # a bug: one line for the operator, the traceback on demand
+    if os.environ.get("CICIE_DEBUG"):
+        raise exc
+    print(
+        f"error (internal_error): {type(exc).__name__}: {str(exc)[:300]}. This is a fault in "
+        "CICIE, not in what you typed; run again with CICIE_DEBUG=1 to see where, and "
+        "report it.",
+        file=sys.stderr,
+    )
+    return 70
 
 
 def _settings_error(exc: ValidationError) -> int:

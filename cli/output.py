@@ -1,5 +1,6 @@
 """How every command answers: one JSON document under `--json`, readable text otherwise, and
-the exit codes of the contract (0 done, 1 refused by the domain, 2 bad usage).
+the exit codes of the contract (0 done, 1 refused by the domain, 2 bad usage, 3 the database
+did not answer, 4 the database's schema is not this version's: run `cicie db upgrade`).
 
 `--lang LANG` (or `CICIE_LANG`) chooses the language of what a command says to people — labels,
 refusals, the domain's error messages, the operator's sentences (`Text`, translated in the
@@ -18,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 import typer
 
 from engine.errors import CicieError, InvalidData
@@ -26,6 +26,8 @@ from i18n import SOURCE_LANGUAGE, UI_LANGUAGES, Text, pick
 
 EXIT_REFUSED = 1
 EXIT_UNAVAILABLE = 3  # the database did not answer: nothing was done, try again
+# the schema is behind this code (or ahead of it); a command that only reads never migrates
+EXIT_SCHEMA = 4
 
 
 def _check_language(value: str | None) -> str | None:
@@ -90,13 +92,52 @@ def domain_errors(as_json: bool, lang: str = SOURCE_LANGUAGE) -> Iterator[None]:
             typer.echo(json.dumps({"error": error}, ensure_ascii=False, default=str))
         typer.echo(f"error ({exc.code}): {error['message']}", err=True)
         raise typer.Exit(EXIT_REFUSED) from None
-    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+    except Exception as exc:
+        # imported here: a command's `--help` must not load the database layer
+        import sqlalchemy as sa
+
+        from storage.migrate import SchemaBehind
+
+        if isinstance(exc, SchemaBehind):
+            _schema_error(exc, as_json, lang)
+        if not isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+            raise
         message = Text("The database does not answer; nothing was changed, try again.").say(lang)
         error = {"code": "unavailable", "message": message, "details": []}
         if as_json:
             typer.echo(json.dumps({"error": error}, ensure_ascii=False))
         typer.echo(f"error (unavailable): {message} ({type(exc.orig).__name__})", err=True)
         raise typer.Exit(EXIT_UNAVAILABLE) from None
+
+
+def _schema_error(exc: Any, as_json: bool, lang: str) -> None:
+    """A read-only command found the schema behind (or ahead of) this code: exit 4, nothing
+    read, nothing changed."""
+    if exc.current is None:
+        code = "schema_behind"
+        text = Text("The database is not set up yet: run `cicie db upgrade`, then try again.")
+    elif exc.ahead:
+        code = "schema_newer"
+        text = Text(
+            "The database was upgraded by a newer version of CICIE (schema %(current)s; this "
+            "version knows up to %(head)s): use the newer version. Nothing was changed.",
+            current=exc.current,
+            head=exc.head,
+        )
+    else:
+        code = "schema_behind"
+        text = Text(
+            "The database's schema (%(current)s) is older than this version of CICIE expects "
+            "(%(head)s): run `cicie db upgrade`, then try again. Nothing was changed.",
+            current=exc.current,
+            head=exc.head,
+        )
+    message = text.say(lang)
+    error = {"code": code, "message": message, "details": []}
+    if as_json:
+        typer.echo(json.dumps({"error": error}, ensure_ascii=False))
+    typer.echo(f"error ({code}): {message}", err=True)
+    raise typer.Exit(EXIT_SCHEMA) from None
 
 
 def parse_json_option(raw: str | None, option: str = "--data") -> dict[str, Any]:

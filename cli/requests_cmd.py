@@ -1,12 +1,11 @@
-"""`cicie emb …` and `cicie request …`: an operator's tool over the engine's operations."""
+"""`cicie request …`: an operator's tool over the engine's operations (`cicie emb …` is in
+`cli.emb_cmd`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from babel import Locale
-from babel.core import UnknownLocaleError
 
 from cli.context import runtime
 from cli.output import LangOption, chosen_language, domain_errors, emit, parse_json_option
@@ -18,17 +17,12 @@ from cli.words import (
     words_for,
 )
 from engine.actor import Actor
-from engine.bootstrap import Runtime
-from engine.links_ops import revoke_links
-from engine.views import EmbView, RequestView
 from i18n import Text
-from i18n.vocabulary import language_name
-from notifications.links import link_maker
-from notifications.recipients import RecipientResolver
 
-emb_app = typer.Typer(
-    help="Electoral management bodies that request programmes.", no_args_is_help=True
-)
+if TYPE_CHECKING:  # the engine is imported when a command runs, not for `--help`
+    from engine.bootstrap import Runtime
+    from engine.views import RequestView
+
 request_app = typer.Typer(help="Create, inspect and advance requests.", no_args_is_help=True)
 
 # the page a shared link opens (`cicie request revoke-links`)
@@ -61,80 +55,14 @@ def _line(rt: Runtime, view: RequestView, lang: str) -> str:
 
 def _country(code: str, lang: str) -> str:
     """A country's name in `lang` (ISO 3166-1 alpha-2 code → "Honduras")."""
+    from babel import Locale
+    from babel.core import UnknownLocaleError
+
     try:
         name = Locale.parse(lang).territories.get(code.upper())
     except (UnknownLocaleError, ValueError):
         name = None
     return str(name) if name else code
-
-
-def _emb_text(emb: EmbView, lang: str) -> str:
-    return Text(
-        "%(code)s · %(name)s · %(country)s · mail in %(language)s · %(address)s",
-        code=emb.code,
-        name=emb.name,
-        country=_country(emb.country, lang),
-        language=language_name(emb.language, lang),
-        address=emb.email or Text("no address"),
-    ).say(lang)
-
-
-@emb_app.command("add")
-def emb_add(
-    code: Annotated[str, typer.Option(help="Short unique code, e.g. HN-TSE.")],
-    name: Annotated[str, typer.Option(help="Full name of the body.")],
-    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 country code.")],
-    language: Annotated[str, typer.Option(help="Language for its mail: es, en, fr, pt, ar, ru.")],
-    email: Annotated[str | None, typer.Option(help="Contact address.")] = None,
-    as_json: JsonFlag = False,
-    lang: LangOption = None,
-) -> None:
-    """Register an EMB."""
-    lang = chosen_language(lang)
-    with domain_errors(as_json, lang), runtime(language=lang) as rt:
-        emb = rt.engine.add_emb(
-            code=code, name=name, country=country, language=language, email=email
-        )
-        emit(
-            emb.to_dict(),
-            as_json,
-            lambda: Text("EMB added: %(emb)s", emb=_emb_text(emb, lang)).say(lang),
-        )
-
-
-@emb_app.command("update")
-def emb_update(
-    code: Annotated[str, typer.Argument(metavar="CODE", help="The EMB's code, e.g. HN-TSE.")],
-    name: Annotated[str | None, typer.Option(help="New full name.")] = None,
-    email: Annotated[
-        str | None, typer.Option(help="New contact address ('' removes the address).")
-    ] = None,
-    language: Annotated[str | None, typer.Option(help="New language for its mail.")] = None,
-    as_json: JsonFlag = False,
-    lang: LangOption = None,
-) -> None:
-    """Correct an EMB's name, address or language (e.g. an address its mail cannot go to)."""
-    lang = chosen_language(lang)
-    with domain_errors(as_json, lang), runtime(language=lang) as rt:
-        emb = rt.engine.update_emb(code, name=name, email=email, language=language)
-        emit(
-            emb.to_dict(),
-            as_json,
-            lambda: Text("EMB updated: %(emb)s", emb=_emb_text(emb, lang)).say(lang),
-        )
-
-
-@emb_app.command("list")
-def emb_list(as_json: JsonFlag = False, lang: LangOption = None) -> None:
-    """List EMBs."""
-    lang = chosen_language(lang)
-    with domain_errors(as_json, lang), runtime(language=lang) as rt:
-        embs = rt.engine.list_embs()
-        emit(
-            [e.to_dict() for e in embs],
-            as_json,
-            lambda: "\n".join(_emb_text(e, lang) for e in embs) or Text("No EMB yet.").say(lang),
-        )
 
 
 @request_app.command("new")
@@ -174,7 +102,7 @@ def request_show(
 ) -> None:
     """A request, and what can be done with it now (with the reasons what cannot)."""
     lang = chosen_language(lang)
-    with domain_errors(as_json, lang), runtime(language=lang) as rt:
+    with domain_errors(as_json, lang), runtime(language=lang, read_only=True) as rt:
         view, available = rt.engine.show(request_id, Actor.parse(actor))
         payload = view.to_dict(lang) | {"available": [a.to_dict(lang) for a in available]}
         payload["warnings"] = view.warnings_dicts(lang)
@@ -246,7 +174,7 @@ def request_timeline(
 ) -> None:
     """Every future reminder, escalation and automatic transition, in local business time."""
     lang = chosen_language(lang)
-    with domain_errors(as_json, lang), runtime(language=lang) as rt:
+    with domain_errors(as_json, lang), runtime(language=lang, read_only=True) as rt:
         entries = rt.engine.timeline(request_id)
         emit(
             [e.to_dict() for e in entries],
@@ -266,7 +194,7 @@ def request_history(
 ) -> None:
     """Every change of a request: who, when, from, to, what changed."""
     lang = chosen_language(lang)
-    with domain_errors(as_json, lang), runtime(language=lang) as rt:
+    with domain_errors(as_json, lang), runtime(language=lang, read_only=True) as rt:
         entries = rt.engine.history(request_id)
         emit(
             [e.to_dict() for e in entries],
@@ -289,6 +217,10 @@ def request_revoke_links(
     send to the people who still need them."""
     lang = chosen_language(lang)
     with domain_errors(as_json, lang), runtime(language=lang) as rt:
+        from engine.links_ops import revoke_links
+        from notifications.links import link_maker
+        from notifications.recipients import RecipientResolver
+
         revoked = revoke_links(
             rt.engine, request_id, Actor.parse(actor), expected_version=expect_version
         )
@@ -335,7 +267,7 @@ def request_list(
 ) -> None:
     """List requests."""
     lang = chosen_language(lang)
-    with domain_errors(as_json, lang), runtime(language=lang) as rt:
+    with domain_errors(as_json, lang), runtime(language=lang, read_only=True) as rt:
         views = rt.engine.list_requests(state=state, programme=programme, emb_code=emb)
         emit(
             [v.to_dict(lang) for v in views],
@@ -345,3 +277,10 @@ def request_list(
                 or Text("No request matches.").say(lang)
             ),
         )
+
+
+# issue 15: `cicie request letter` — a delegate's invitation letter or agenda pack as PDF
+# (cli/letter_cmd.py; the PDF modules are imported only when the command runs)
+from cli.letter_cmd import request_letter  # noqa: E402
+
+request_app.command("letter")(request_letter)

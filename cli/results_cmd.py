@@ -194,7 +194,7 @@ def report_results(
     _check_table(table)
     as_json = as_json or fmt is ReportFormat.json
     language = chosen_language(lang)
-    with domain_errors(as_json, language), runtime() as rt:
+    with domain_errors(as_json, language), runtime(read_only=True) as rt:
         report = _report(rt, year_from, year_to)
         written = write_charts(report, chart_dir) if chart_dir is not None else []
         for path in written:
@@ -241,7 +241,7 @@ def export_requests(
     _check_years(year_from, year_to)
     kind = _format_of(fmt, output)
     language = chosen_language(lang)
-    with domain_errors(as_json, language), runtime() as rt:
+    with domain_errors(as_json, language), runtime(read_only=True) as rt:
         labels = Labels.of(rt, language)
         table = requests_table(
             rt.db,
@@ -283,7 +283,7 @@ def export_results(
     _check_table(table)
     kind = _format_of(fmt, output)
     language = chosen_language(lang)
-    with domain_errors(as_json, language), runtime() as rt:
+    with domain_errors(as_json, language), runtime(read_only=True) as rt:
         report = _report(rt, year_from, year_to)
         labels = Labels.of(rt, language)
         tables = results_tables(report, labels)

@@ -10,14 +10,16 @@ said as words. `--json` keeps every code: this module only makes text."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.bootstrap import Runtime
-from engine.views import Availability, HistoryEntry, RequestView, TimelineEntry
 from i18n import Text
 from i18n.formatting import moment
 from i18n.vocabulary import actor, humanise, language_name, term, terms, timer_comment
-from workflows.definition import WorkflowDefinition
+
+if TYPE_CHECKING:  # types only: a command group imports this module for its `--help` too
+    from engine.bootstrap import Runtime
+    from engine.views import Availability, HistoryEntry, RequestView, TimelineEntry
+    from workflows.definition import WorkflowDefinition
 
 # the changes a request's history records that are no transition of its workflow
 _OWN_TRIGGERS = {

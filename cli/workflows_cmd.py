@@ -32,7 +32,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document 
 def workflows_list(as_json: JsonFlag = False, lang: LangOption = None) -> None:
     """Every workflow with its current version, states and triggers."""
     lang = chosen_language(lang)
-    with domain_errors(as_json, lang), runtime(language=lang) as rt:
+    with domain_errors(as_json, lang), runtime(language=lang, read_only=True) as rt:
         out = []
         for name in rt.registry.names():
             wf = rt.registry.current(name)
@@ -130,7 +130,7 @@ def workflows_diagram(
 ) -> None:
     """Mermaid stateDiagram-v2 text of a workflow (its labels in --lang)."""
     lang = chosen_language(lang)
-    with domain_errors(False, lang), runtime(language=lang) as rt:
+    with domain_errors(False, lang), runtime(language=lang, read_only=True) as rt:
         definition = rt.registry.current(name).definition
         current = None
         if request_id is not None:

@@ -4,6 +4,8 @@ workflows together for the CLI, the web application and the worker."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from config.catalogues import Catalogues, load_catalogues
 from config.planning import load_planning
@@ -14,6 +16,7 @@ from engine.registry import WorkflowRegistry
 from engine.service import Engine
 from storage import migrate
 from storage.db import Database
+from workflows.load.cache import cached_catalogues
 from workflows.loader import WORKFLOW_DIR
 
 
@@ -43,16 +46,38 @@ def build_runtime(
     *,
     clock: Clock = system_clock,
     upgrade: bool = True,
+    read_only: bool = False,
 ) -> Runtime:
-    """Open the database (migrating it unless told not to), register the workflow files."""
+    """Open the database (migrating it unless told not to), register the workflow files.
+
+    `read_only` (the commands that only look): no migration and no write at all — the schema
+    must be at this code's head already (else `storage.migrate.SchemaBehind`, which the
+    command line turns into "run `cicie db upgrade`"), and the workflow files are matched with
+    the stored versions without registering a changed one (`WorkflowRegistry.attach`).
+    Otherwise the schema is migrated when it is behind, and a changed file is registered."""
     settings = settings or Settings()
+    from storage import derived  # the creation year of the year filter: in the business zone
+
+    derived.use_zone(ZoneInfo(settings.timezone))
     db = open_database(settings)
-    if upgrade:
-        migrate.upgrade(db)
-    catalogues = load_catalogues()
-    registry = WorkflowRegistry(catalogues, settings.workflow_dir or WORKFLOW_DIR)
-    load_planning()  # lead times and elections: a mistake stops the start here
-    registry.sync(db, clock)
+    try:
+        if read_only:
+            migrate.require_head(db)
+        elif upgrade:
+            migrate.upgrade_if_behind(db)
+        cache_dir = definition_cache_dir(settings)
+        catalogues = cached_catalogues(cache_dir, load_catalogues)
+        registry = WorkflowRegistry(
+            catalogues, settings.workflow_dir or WORKFLOW_DIR, cache_dir=cache_dir
+        )
+        load_planning()  # lead times and elections: a mistake stops the start here
+        if read_only:
+            registry.attach(db)
+        else:
+            registry.sync(db, clock)
+    except BaseException:
+        db.dispose()
+        raise
     engine = Engine(
         db,
         registry,
@@ -62,3 +87,9 @@ def build_runtime(
         business_time=BusinessTime(settings.timezone, settings.reminder_hour),
     )
     return Runtime(settings, db, catalogues, registry, engine)
+
+
+def definition_cache_dir(settings: Settings) -> Path:
+    """Where the checked workflow definitions and the data catalogues are kept between
+    processes (`workflows.load.cache`)."""
+    return settings.home / "cache"

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from engine.service import Engine
 from engine.views import HistoryEntry
 from storage import dashboard as store
+from storage import derived
 from storage.dashboard import FlaggedRequest, ListedRequest, RequestFilter
 from workflows.definition import WorkflowDefinition
 
@@ -62,15 +63,41 @@ def current_definitions(engine: Engine) -> dict[str, WorkflowDefinition]:
     return {name: engine.registry.current(name).definition for name in engine.registry.names()}
 
 
-def load_dashboard(engine: Engine, query: DashboardQuery) -> Dashboard:
+@dataclass
+class SearchResults:
+    terms: list[str]  # the folded words looked for
+    rows: list[ListedRequest]
+    total: int  # at most store.SEARCH_COUNT_CAP …
+    more: bool  # … and whether there are more
+    page: int
+    pages: int
+    definitions: dict[str, WorkflowDefinition] = field(default_factory=dict)
+
+
+def search(engine: Engine, text: str, query: DashboardQuery) -> SearchResults:
+    """The requests whose title, number, organisation (code, name, country) or people
+    (delegates…) contain every word of `text`, accents and case aside, under the dashboard's
+    filters; newest first, one page (storage.dashboard.search: indexes only)."""
     definitions = current_definitions(engine)
-    now = engine.clock()
+    terms = derived.query_terms(text)
+    f = _filter(engine, query)
+    with engine.db.read() as conn:
+        rows, counted = store.search(
+            conn, terms, f, limit=PAGE_SIZE, offset=(max(1, query.page) - 1) * PAGE_SIZE
+        )
+    more = counted > store.SEARCH_COUNT_CAP
+    total = min(counted, store.SEARCH_COUNT_CAP)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return SearchResults(terms, rows, total, more, max(1, query.page), pages, definitions)
+
+
+def _filter(engine: Engine, query: DashboardQuery) -> RequestFilter:
     year_start = year_end = None
     if query.year is not None:
         zone = engine.business_time.zone
         year_start = datetime(query.year, 1, 1, tzinfo=zone).astimezone(UTC)
         year_end = datetime(query.year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
-    f = RequestFilter(
+    return RequestFilter(
         programme=query.programme,
         state=query.state,
         emb=query.emb,
@@ -81,6 +108,12 @@ def load_dashboard(engine: Engine, query: DashboardQuery) -> Dashboard:
         year_end=year_end,
         theme=query.theme,
     )
+
+
+def load_dashboard(engine: Engine, query: DashboardQuery) -> Dashboard:
+    definitions = current_definitions(engine)
+    now = engine.clock()
+    f = _filter(engine, query)
     hold_states = {s.name for d in definitions.values() for s in d.states.values() if s.hold}
     final_states = {s.name for d in definitions.values() for s in d.states.values() if s.final}
     with engine.db.read() as conn:

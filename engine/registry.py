@@ -4,6 +4,13 @@ At start-up the current files are registered in the database: a file whose text 
 the next version of its workflow; identical text reuses the stored version. A request keeps the
 version it was created with; older versions are compiled from their stored text on first use.
 
+Registering first reads which checksums are stored, in one read transaction, and writes only
+the versions that are missing (each in its own transaction), so a start with unchanged files
+takes no write lock. A read-only command does not register at all (`attach`): it reads the
+stored versions, and a file changed since the last writing command is shown as the version it
+will become, without storing it. A definition is compiled into its machine when first asked
+for, not at start (issue 16: a command that shows one request compiles one programme).
+
 The stored text stands alone: for a file that `extends:` a base it is the merged document
 (`definition.source`, see `workflows.load.extends`), and the checksum is taken over it — so a
 changed base makes the next version of every programme built on it, and never alters a stored
@@ -35,11 +42,19 @@ class WorkflowRegistry:
         directory: Path = WORKFLOW_DIR,
         guards: GuardRegistry = GUARDS,
         definitions: dict[str, WorkflowDefinition] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.catalogues = catalogues
         self.guards = guards
-        self.definitions = definitions if definitions is not None else load_all(directory)
+        self.cache_dir = cache_dir
+        self.definitions = (
+            definitions if definitions is not None else load_all(directory, cache_dir=cache_dir)
+        )
         self._current: dict[str, int] = {}
+        # the current files by stored version, compiled when first asked for
+        self._pending: dict[tuple[str, int], WorkflowDefinition] = {}
+        # read-only: current files not stored yet, by the version they will become
+        self._provisional: dict[str, CompiledWorkflow | None] = {}
         self._compiled: dict[tuple[str, int], CompiledWorkflow] = {}
         self._lock = Lock()
 
@@ -47,41 +62,92 @@ class WorkflowRegistry:
         return sorted(self.definitions)
 
     def sync(self, db: Database, clock: Clock) -> None:
-        """Register the current files as versions (idempotent; safe for concurrent starts)."""
+        """Register the current files as versions (idempotent; safe for concurrent starts).
+        Only the files whose text is not stored yet take a write transaction."""
+        with db.read() as conn:
+            stored = _stored_versions(conn)
         for name, definition in sorted(self.definitions.items()):
-            for _attempt in range(3):
-                try:
-                    with db.transaction() as conn:
-                        version = workflow_versions.find_by_checksum(
-                            conn, name, definition.checksum
+            version = stored.get((name, definition.checksum))
+            if version is None:
+                version = self._register(db, clock, name, definition)
+            self._set_current(name, version, definition)
+
+    def attach(self, db: Database) -> None:
+        """Know the stored versions of the current files without writing anything (read-only
+        commands). A file whose text is not stored yet is given the number it will get when a
+        writing command registers it, and is never used for a request pinned to that number."""
+        with db.read() as conn:
+            stored = _stored_versions(conn)
+        latest: dict[str, int] = {}
+        for name, version in stored.values_by_name():
+            latest[name] = max(latest.get(name, 0), version)
+        for name, definition in sorted(self.definitions.items()):
+            found = stored.get((name, definition.checksum))
+            if found is None:
+                self._current[name] = latest.get(name, 0) + 1
+                self._provisional[name] = None
+            else:
+                self._set_current(name, found, definition)
+
+    def _register(
+        self, db: Database, clock: Clock, name: str, definition: WorkflowDefinition
+    ) -> int:
+        for _attempt in range(3):
+            try:
+                with db.transaction() as conn:
+                    version = workflow_versions.find_by_checksum(conn, name, definition.checksum)
+                    if version is None:
+                        version = workflow_versions.latest_version(conn, name) + 1
+                        workflow_versions.insert(
+                            conn,
+                            name=name,
+                            version=version,
+                            checksum=definition.checksum,
+                            source=definition.source,
+                            now=clock(),
                         )
-                        if version is None:
-                            version = workflow_versions.latest_version(conn, name) + 1
-                            workflow_versions.insert(
-                                conn,
-                                name=name,
-                                version=version,
-                                checksum=definition.checksum,
-                                source=definition.source,
-                                now=clock(),
-                            )
-                    break
-                except sa.exc.IntegrityError:  # another process registered it first
-                    continue
-            else:  # pragma: no cover - three lost races in a row
-                raise RuntimeError(f"could not register workflow {name}")
-            self._current[name] = version
-            self._compiled[(name, version)] = CompiledWorkflow(definition, version, self.catalogues)
+                return version
+            except sa.exc.IntegrityError:  # another process registered it first
+                continue
+        raise RuntimeError(f"could not register workflow {name}")  # pragma: no cover
+
+    def _set_current(self, name: str, version: int, definition: WorkflowDefinition) -> None:
+        self._current[name] = version
+        self._provisional.pop(name, None)
+        if (name, version) not in self._compiled:
+            self._pending[(name, version)] = definition
+
+    def _compile_pending(self, key: tuple[str, int]) -> CompiledWorkflow | None:
+        found = self._compiled.get(key)
+        if found is not None or key not in self._pending:
+            return found
+        with self._lock:
+            found = self._compiled.get(key)
+            if found is None:
+                definition = self._pending[key]
+                found = CompiledWorkflow(definition, key[1], self.catalogues)
+                self._compiled[key] = found
+                self._pending.pop(key, None)
+        return found
 
     def current(self, name: str) -> CompiledWorkflow:
         version = self._current.get(name)
         if version is None:
             known = ", ".join(self.names())
             raise NotFound(f"no programme '{name}' (known: {known})")
-        return self._compiled[(name, version)]
+        if name in self._provisional:
+            with self._lock:
+                found = self._provisional.get(name)
+                if found is None:
+                    found = CompiledWorkflow(self.definitions[name], version, self.catalogues)
+                    self._provisional[name] = found
+            return found
+        compiled = self._compile_pending((name, version))
+        assert compiled is not None
+        return compiled
 
     def get(self, conn: sa.Connection, name: str, version: int) -> CompiledWorkflow:
-        found = self._compiled.get((name, version))
+        found = self._compile_pending((name, version))
         if found is not None:
             return found
         with self._lock:
@@ -90,16 +156,26 @@ class WorkflowRegistry:
                 source = workflow_versions.source_of(conn, name, version)
                 if source is None:
                     raise NotFound(f"workflow {name} version {version} is not stored")
-                definition = load_text(
-                    source,
-                    f"{name}.yaml (stored version {version})",
-                    expected_name=name,
-                    catalogues=self.catalogues,
-                    guards=self.guards,
-                )
+                definition = self._load_stored(name, version, source)
                 found = CompiledWorkflow(definition, version, self.catalogues)
                 self._compiled[(name, version)] = found
         return found
+
+    def _load_stored(self, name: str, version: int, source: str) -> WorkflowDefinition:
+        def check() -> WorkflowDefinition:
+            return load_text(
+                source,
+                f"{name}.yaml (stored version {version})",
+                expected_name=name,
+                catalogues=self.catalogues,
+                guards=self.guards,
+            )
+
+        if self.cache_dir is None or self.guards is not GUARDS:
+            return check()
+        from workflows.load.cache import cached_stored
+
+        return cached_stored(self.cache_dir, name, version, source, check)
 
     def stored(self, conn: sa.Connection, name: str, version: int) -> CompiledWorkflow:
         """A stored version by number; NotFound names the versions there are."""
@@ -112,4 +188,26 @@ class WorkflowRegistry:
         return self.get(conn, name, version)
 
     def cached(self, name: str, version: int) -> CompiledWorkflow | None:
-        return self._compiled.get((name, version))
+        return self._compile_pending((name, version))
+
+
+class _Stored(dict[tuple[str, str], int]):
+    """(name, checksum) → version of every stored workflow version."""
+
+    def values_by_name(self) -> list[tuple[str, int]]:
+        return [(name, version) for (name, _checksum), version in self.items()]
+
+
+def _stored_versions(conn: sa.Connection) -> _Stored:
+    """Every stored (name, checksum) with its version (the lowest, should a text have been
+    stored twice), in one query."""
+    table = workflow_versions.W
+    stored = _Stored()
+    rows = conn.execute(
+        sa.select(table.c.name, table.c.checksum, table.c.version).order_by(
+            table.c.name, table.c.version.desc()
+        )
+    )
+    for name, checksum, version in rows:
+        stored[(str(name), str(checksum))] = int(version)
+    return stored

@@ -64,6 +64,11 @@ class Engine(EngineCore):
     def _organisations(self) -> Organisations:
         return Organisations(self.db, self.catalogues, self.clock)
 
+    @property
+    def organisations(self) -> Organisations:
+        """Every operation on organisations: get, set_active, request_counts, import_rows…"""
+        return self._organisations()
+
     def add_emb(
         self,
         *,
@@ -98,5 +103,6 @@ class Engine(EngineCore):
         with self.db.read() as conn:
             return embs.by_code(conn, code)
 
-    def list_embs(self) -> list[EmbView]:
-        return self._organisations().all()
+    def list_embs(self, *, active_only: bool = False) -> list[EmbView]:
+        """Every organisation; with `active_only`, those that may open new requests."""
+        return self._organisations().all(active_only=active_only)

@@ -203,7 +203,7 @@ class TimerPlanner:
         self, conn: sa.Connection, event: RequestAdvanced, definition: WorkflowDefinition
     ) -> None:
         live = {t.id: t for t in definition.timers}
-        pending = timers.for_request(conn, event.request.id, statuses=("pending",))
+        pending = timers.pending_for_request(conn, event.request.id)
         gone = [
             row.id
             for row in pending
@@ -225,7 +225,11 @@ class TimerPlanner:
         """A moved date moves the pending timers hanging on it (a cleared one cancels them);
         a date set for the first time arms the timers that were waiting for it."""
         request = event.request
-        pending = timers.for_request(conn, request.id, statuses=("pending",))
+        if not any(
+            t.anchor_field in event.changes and request.state in t.states for t in definition.timers
+        ):
+            return  # no date a live timer hangs on changed: nothing to move or arm
+        pending = timers.pending_for_request(conn, request.id)
         by_name: dict[str, list[TimerRow]] = {}
         for row in pending:
             by_name.setdefault(row.name, []).append(row)

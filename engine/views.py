@@ -131,6 +131,7 @@ class EmbView:
     language: str
     email: str | None
     kind: str = "emb"  # emb | civil_society | political_party | academic | other
+    active: bool = True  # a deactivated organisation may not open new requests
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +142,7 @@ class EmbView:
             "language": self.language,
             "email": self.email,
             "kind": self.kind,
+            "active": self.active,
         }
 
 

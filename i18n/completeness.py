@@ -31,6 +31,7 @@ KEYWORDS = {
 # sources whose sentences reach people outside INE (mail, public pages, the rules they meet)
 PUBLIC_SOURCES = (
     "notifications/*",
+    "documents/*",  # the delegates' letters and agenda packs (PDF, in the delegate's language)
     "workflows/*",
     "config/catalogues/*",
     "i18n/vocabulary.py",

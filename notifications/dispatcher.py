@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engine.clock import Clock
+from notifications import attachments as delegate_documents
 from notifications.smtp import Connection, Result, SmtpConfig, SmtpPool, send
 from storage import outbox
 from storage.db import Database
@@ -293,8 +294,11 @@ class Dispatcher:
                         continue
                     try:
                         async with asyncio.timeout(left):
+                            # issue 15: a message whose row declares the delegates' documents
+                            # gets its PDFs now (notifications/attachments.py); others as is
+                            body = await delegate_documents.completed(self._db, clock, c.id, c.body)
                             result = await send(
-                                conn, sender, c.to_addr, c.body, before_data=previous_recorded
+                                conn, sender, c.to_addr, body, before_data=previous_recorded
                             )
                     except TimeoutError:
                         result = Result(

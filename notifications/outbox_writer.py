@@ -19,11 +19,12 @@ from engine.clock import Clock, system_clock
 from engine.events import DomainEvent, RequestCreated, RequestUpdated, TimerFired
 from engine.timers import parse_date
 from engine.views import RequestView
+from notifications import attachments as delegate_documents
 from notifications.links import link_maker, preview_link
 from notifications.recipient import Recipient
 from notifications.recipients import RecipientResolver, check_address
 from notifications.render import Attachment, MailRenderer, build_message, make_message_id
-from storage import embs, outbox, requests
+from storage import hot_path, outbox
 from storage.embs import EmbRow
 from workflows.definition import NotifyDef, WorkflowDefinition
 
@@ -50,17 +51,21 @@ class OutboxWriter:
         if not notes:
             return
         request = event.request
-        emb = embs.by_code(conn, request.emb) if request.emb else None
+        # the organisation, and the links epoch every link carries: one statement
+        emb, epoch = hot_path.emb_and_epoch(conn, request.id, request.emb)
         comment = None if isinstance(event, TimerFired) else event.comment
-        epoch = requests.links_epoch(conn, request.id) or 0  # links carry the current one
         today = event.at.astimezone(self.zone).date()  # the centre's day, not UTC's
         for note in notes:
             due = _due_date(request.data, note)
             if due is not None and due < today:  # nobody is asked "by" a day gone by
                 due = None
+            shared: dict[tuple[Any, ...], tuple[str, str, str]] = {}  # this note's renderings
+            chosen: dict[str, str] = {}  # language wanted → language written, for this note
             for recipient, source in self.resolver.resolve_sourced(note.to, request, emb):
                 check_address(recipient, source)  # else: whose address, and how to fix it
-                self._enqueue(conn, event, note, recipient, emb, due, comment, epoch)
+                self._enqueue(
+                    conn, event, note, recipient, emb, due, comment, epoch, shared, chosen
+                )
 
     @staticmethod
     def _notifications(event: DomainEvent) -> list[NotifyDef]:
@@ -91,12 +96,16 @@ class OutboxWriter:
         due: date | None,
         comment: str | None,
         epoch: int,
+        shared: dict[tuple[Any, ...], tuple[str, str, str]],
+        chosen: dict[str, str],
     ) -> None:
         request = event.request
         key = f"{request.id}:{event.history_id}:{note.template}:{recipient.address.lower()}"
         # the language first (the recipient's, else the next of their chain the catalogue
         # has the event's sentences in): the link opens its public page in that language
-        language = self.renderer.choose(note.template, recipient)
+        language = chosen.get(recipient.language)
+        if language is None:  # once per language asked for in this note
+            language = chosen[recipient.language] = self.renderer.choose(note.template, recipient)
         link_kind, link = self.links.link(request, recipient, epoch, language)
         context = _context(request, event.definition, emb, recipient, link, link_kind, due)
         context["comment"] = comment
@@ -104,7 +113,11 @@ class OutboxWriter:
             context["changes"] = event.changes
         if isinstance(event, TimerFired):
             context["what"] = event.timer.label  # said in the mail's language (`.get`)
-        rendered = self.renderer.render(note.template, recipient, context, language=language)
+        # rendered once for the recipients of this note who read the same words (same
+        # language, role and kind of link), each with their own name and link put in
+        rendered = self.renderer.render_shared(
+            note.template, recipient, context, language=language, shared=shared
+        )
         attachments = []
         if "ics" in note.attach:
             ics = self._invitation(
@@ -121,7 +134,11 @@ class OutboxWriter:
             date=event.at,
             attachments=attachments,
         )
-        outbox.insert(
+        # issue 15: the delegates' documents this notification declares (`attach:
+        # [invitation_letter, agenda_pack]`) are made by the dispatcher when it sends; the row
+        # keeps references to them and the message a marker line (notifications/attachments.py)
+        documents = delegate_documents.references(note, recipient, request)
+        row_id = outbox.insert(
             conn,
             key=key,
             request_id=request.id,
@@ -133,9 +150,11 @@ class OutboxWriter:
             to_name=recipient.name,
             subject=rendered.subject,
             message_id=message_id,
-            body=body,
+            body=delegate_documents.mark(body, documents),
             now=event.at,
         )
+        if documents and row_id is not None:
+            delegate_documents.record(conn, row_id, documents)
 
     def _invitation(
         self,

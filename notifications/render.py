@@ -43,7 +43,7 @@ from babel.dates import format_datetime as babel_datetime
 from babel.lists import format_list
 from babel.numbers import format_currency
 from jinja2.exceptions import FilterArgumentError
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 import i18n
 from config.catalogues import Catalogues, load_catalogues
@@ -144,6 +144,12 @@ def _locale(ctx: jinja2.runtime.Context) -> str:
     return language
 
 
+@functools.lru_cache(maxsize=32)
+def _babel(language: str) -> Locale:
+    """Babel's locale for a language, parsed once (a mail formats some twenty values)."""
+    return Locale.parse(language)
+
+
 def _as_date(value: Any, zone: ZoneInfo) -> dt.date:
     if isinstance(value, dt.datetime):
         return _as_aware(value).astimezone(zone).date()
@@ -202,6 +208,9 @@ class MailRenderer:
         self.catalogues = catalogues if catalogues is not None else load_catalogues()
         self._translations = translations
         self._gettext: dict[tuple[str, bool], dict[str, Any]] = {}
+        # kinds of shared rendering (`render_shared`) checked in this process: True when a
+        # rendering of its own differed, so each recipient gets one
+        self._unshareable: dict[tuple[Any, ...], bool] = {}
         self.text_env = self._environment(autoescape=False)
         self.html_env = self._environment(autoescape=True)
 
@@ -250,16 +259,18 @@ class MailRenderer:
         @jinja2.pass_context
         def date(ctx: jinja2.runtime.Context, value: Any, format: str = "long") -> str:
             """`2016-06-06` → "6 de junio de 2016" / "June 6, 2016" / "6 juin 2016"."""
-            return format_date(_as_date(value, zone), format, locale=_locale(ctx))
+            return format_date(_as_date(value, zone), format, locale=_babel(_locale(ctx)))
 
         @jinja2.pass_context
         def datetime(ctx: jinja2.runtime.Context, value: Any, format: str = "medium") -> str:
             """An aware instant shown in the business time zone (Mexico City)."""
-            return babel_datetime(_as_aware(value), format, tzinfo=zone, locale=_locale(ctx))
+            return babel_datetime(
+                _as_aware(value), format, tzinfo=zone, locale=_babel(_locale(ctx))
+            )
 
         @jinja2.pass_context
         def money(ctx: jinja2.runtime.Context, amount: Any, currency: str) -> str:
-            return format_currency(Decimal(str(amount)), currency, locale=_locale(ctx))
+            return format_currency(Decimal(str(amount)), currency, locale=_babel(_locale(ctx)))
 
         @jinja2.pass_context
         def label(ctx: jinja2.runtime.Context, value: Any) -> str:
@@ -298,14 +309,14 @@ class MailRenderer:
 
         @jinja2.pass_context
         def country(ctx: jinja2.runtime.Context, code: str) -> str:
-            name = Locale.parse(_locale(ctx)).territories.get(str(code).upper())
+            name = _babel(_locale(ctx)).territories.get(str(code).upper())
             return str(name) if name else str(code)
 
         @jinja2.pass_context
         def join_list(ctx: jinja2.runtime.Context, values: Any) -> str:
             """["a", "b", "c"] → "a, b y c" / "a, b and c", the way the language joins lists."""
             parts = [str(v) for v in values]
-            return format_list(parts, locale=_locale(ctx)) if parts else ""
+            return format_list(parts, locale=_babel(_locale(ctx))) if parts else ""
 
         def lookup(value: Any, mapping: Mapping[Any, Any]) -> Any:
             """A code's entry in `mapping` (e.g. a methodology stage's name), else the value."""
@@ -377,6 +388,67 @@ class MailRenderer:
             language = self.choose(template, recipient)
         elif language not in self.languages(template):  # a choice made before: still good
             raise TemplateError(template, f"not available in {language}", language=language)
+        raw_subject, text, html = self._parts(template, recipient, context, language)
+        subject = clean_header(raw_subject)
+        if not subject:
+            raise TemplateError(template, "the subject is empty", language=language)
+        return Rendered(
+            language=language, subject=subject, text=text, html=html, wanted=recipient.language
+        )
+
+    def render_shared(
+        self,
+        template: str,
+        recipient: Recipient,
+        context: Mapping[str, Any],
+        *,
+        language: str,
+        shared: dict[tuple[Any, ...], tuple[str, str, str]],
+    ) -> Rendered:
+        """`render` for one of several recipients of the same message (one `notify:` of one
+        event: the same context but for the recipient's name, role and link), rendering the
+        three parts once per (language, role, kind of link) and putting each recipient's name
+        and link into that rendering. `shared` holds those renderings for the event; `language`
+        comes from `choose`, just made. The first time a kind of rendering is shared in this
+        process, it is checked against a rendering of its own for that recipient (identical,
+        byte for byte); a template whose output would differ — a name or link transformed
+        by a filter, say — is rendered for each recipient from then on. Any problem is a
+        `TemplateError`, as with `render`."""
+        name, link = recipient.name, context.get("link")
+        if not isinstance(link, str) or _MARK_NAME in name or _MARK_LINK in link:
+            return self.render(template, recipient, context, language=language)
+        key = (template, language, recipient.role, context.get("link_kind"), bool(name))
+        if self._unshareable.get(key):
+            return self.render(template, recipient, context, language=language)
+        parts = shared.get(key)
+        if parts is None:
+            marked = {**context, "link": _MARK_LINK}
+            marked["recipient"] = {"name": _MARK_NAME if name else "", "role": recipient.role}
+            stand_in = Recipient(
+                recipient.role, marked["recipient"]["name"], recipient.address, recipient.language
+            )
+            parts = shared[key] = self._parts(template, stand_in, marked, language)
+        raw_subject, text, html = _fill(parts, name, link)
+        if key not in self._unshareable:  # first time in this process: check it
+            direct = self._parts(template, recipient, context, language)
+            self._unshareable[key] = direct != (raw_subject, text, html)
+            if self._unshareable[key]:
+                raw_subject, text, html = direct
+        subject = clean_header(raw_subject)
+        if not subject:
+            raise TemplateError(template, "the subject is empty", language=language)
+        return Rendered(
+            language=language, subject=subject, text=text, html=html, wanted=recipient.language
+        )
+
+    def _parts(
+        self,
+        template: str,
+        recipient: Recipient,
+        context: Mapping[str, Any],
+        language: str,
+    ) -> tuple[str, str, str]:
+        """Subject (as rendered, not yet cleaned), text and HTML of `template` in `language`."""
         reserved = RESERVED_KEYS & set(context)
         if reserved:
             raise TemplateError(
@@ -390,15 +462,13 @@ class MailRenderer:
             "language": language,
             "direction": i18n.direction(language),
         }
-        subject = clean_header(self._render(self.text_env, template, language, SUBJECT, values))
-        if not subject:
+        subject = self._render(self.text_env, template, language, SUBJECT, values)
+        if not clean_header(subject):
             raise TemplateError(template, "the subject is empty", language=language)
         text = self._render(self.text_env, template, language, TEXT, values)
         values.update(self._callables(language, True))
         html = self._render(self.html_env, template, language, HTML, values)
-        return Rendered(
-            language=language, subject=subject, text=text, html=html, wanted=recipient.language
-        )
+        return subject, text, html
 
     def _render(
         self,
@@ -437,6 +507,23 @@ class MailRenderer:
                 found = (Path(os.path.relpath(filename, root)).as_posix(), tb.tb_lineno)
             tb = tb.tb_next
         return found
+
+
+# stand-ins for a recipient's name and link in a rendering shared by several recipients:
+# letters and digits only, so escaping, gettext's formatting and header cleaning leave them be
+_MARK_NAME = f"cicieName{os.urandom(8).hex()}x"
+_MARK_LINK = f"cicieLink{os.urandom(8).hex()}x"
+
+
+def _fill(parts: tuple[str, str, str], name: str, link: str) -> tuple[str, str, str]:
+    """A shared rendering with one recipient's name and link put in (escaped in the HTML)."""
+    subject, text, html = parts
+    html_name, html_link = str(escape(name)), str(escape(link))
+    return (
+        subject.replace(_MARK_NAME, name).replace(_MARK_LINK, link),
+        text.replace(_MARK_NAME, name).replace(_MARK_LINK, link),
+        html.replace(_MARK_NAME, html_name).replace(_MARK_LINK, html_link),
+    )
 
 
 def _newstyle(func: Callable[[str], str], html: bool) -> Callable[..., str]:

@@ -1,15 +1,16 @@
-"""Read-only queries for the coordinators' dashboard and outbox screens.
+"""Read-only queries for the coordinators' dashboard, the search and the outbox screen.
 
-Every query here is narrow on purpose: counts come from one `GROUP BY`, lists from one
-`LIMIT`ed statement ordered on an indexed column (the primary key, or `timer.due_at` through
-`ix_timer_due`), and no statement reads the `data` column of every row unless a filter on it
-was asked for (year of the event, a theme). With 10,000 requests the whole dashboard is a
-handful of milliseconds on SQLite.
+Every query here is narrow on purpose and reads indexes, never a request's JSON: counts come
+from one `GROUP BY` over an index (`ix_request_programme_state`, `ix_request_state_programme`,
+`ix_request_emb_programme_state`, or the facets' `ix_request_facet_count` when a theme or a
+year is asked for: storage/derived.py keeps them in the transaction of each change), lists
+take their page's ids from an index and then read those rows, and the search looks folded
+words up as ranges of `request_token` / `emb_token`. tests/storage/test_dashboard_plans.py
+EXPLAINs every statement on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,13 +18,27 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from storage.models import emb_table, outbox_table, request_table, timer_table
+from storage.derived import TOP
+from storage.models import (
+    emb_table,
+    emb_token_table,
+    outbox_table,
+    request_facet_table,
+    request_table,
+    request_token_table,
+    timer_table,
+    workflow_version_table,
+)
 from storage.outbox import _ROW_COLUMNS as OUTBOX_COLUMNS
 from storage.outbox import OutboxRow
 
 R = request_table
 E = emb_table
 T = timer_table
+F = request_facet_table
+RT = request_token_table
+ET = emb_token_table
+WV = workflow_version_table
 O = outbox_table  # noqa: E741
 
 
@@ -71,20 +86,6 @@ _FROM = R.outerjoin(E, R.c.emb_id == E.c.id)
 Clause = sa.ColumnElement[bool] | sa.TextClause
 
 
-def _needs_emb(f: RequestFilter) -> bool:
-    return bool(f.emb) or bool(f.kind) or f.countries is not None
-
-
-def _needs_request(f: RequestFilter) -> bool:
-    return _needs_emb(f) or any((f.programme, f.state, f.year is not None, f.theme))
-
-
-def _from(f: RequestFilter) -> sa.FromClause:
-    """The EMB table is joined only when a filter reads it: counting over the join costs a
-    lookup per request."""
-    return _FROM if _needs_emb(f) else R
-
-
 def _flag(r: Any) -> FlaggedRequest:
     return FlaggedRequest(*r)
 
@@ -93,57 +94,127 @@ def _out(r: Any) -> OutboxRow:
     return OutboxRow(*r)
 
 
-def _theme_clause(conn: sa.Connection, theme: str) -> Clause:
-    if conn.dialect.name == "postgresql":
-        return sa.text("(request.data -> 'themes') @> CAST(:theme_json AS jsonb)").bindparams(
-            theme_json=json.dumps([theme])
-        )
-    # the array's JSON text holds each theme id quoted; ids never contain quotes, so this is
-    # an exact element match, four times cheaper than `json_each` (one parse per row)
-    return sa.text("instr(json_extract(request.data, '$.themes'), :theme_quoted) > 0").bindparams(
-        theme_quoted=json.dumps(theme)
-    )
+# Filters read no request's JSON and join no organisation row: themes and years are facets
+# (storage/derived.py) that carry the request's programme, state and organisation, and the
+# organisation filters (EMB, kind, region) become a short list of organisation ids, matched
+# on ix_request_emb_programme_state or on the facets' copy.
+def _facets(f: RequestFilter) -> list[tuple[str, str]]:
+    found = []
+    if f.theme:
+        found.append(("theme", f.theme))
+    if f.year is not None:
+        found.append(("year", f"{f.year:04d}"))
+    return found
 
 
-def _where(conn: sa.Connection, f: RequestFilter) -> list[Clause]:
+def _emb_ids(f: RequestFilter) -> sa.Select[Any] | None:
     clauses: list[Clause] = []
-    if f.programme:
-        clauses.append(R.c.programme == f.programme)
-    if f.state:
-        clauses.append(R.c.state == f.state)
     if f.emb:
         clauses.append(E.c.code == f.emb)
     if f.kind:
         clauses.append(E.c.kind == f.kind)
     if f.countries is not None:
         clauses.append(E.c.country.in_(sorted(f.countries)))
-    if f.year is not None and f.year_start is not None and f.year_end is not None:
-        event_start = R.c.data["event_start"].as_string()
-        clauses.append(
-            sa.or_(
-                sa.and_(R.c.created_at >= f.year_start, R.c.created_at < f.year_end),
-                event_start.like(f"{f.year:04d}-%"),
-            )
+    return sa.select(E.c.id).where(*clauses) if clauses else None
+
+
+def _where(conn: sa.Connection, f: RequestFilter) -> list[Clause]:
+    """The filter on the request table (for statements driven by another index: a state, a
+    timer, the primary key): each facet is a primary-key probe of request_facet per row."""
+    clauses: list[Clause] = []
+    if f.programme:
+        clauses.append(R.c.programme == f.programme)
+    if f.state:
+        clauses.append(R.c.state == f.state)
+    embs = _emb_ids(f)
+    if embs is not None:
+        clauses.append(R.c.emb_id.in_(embs.scalar_subquery()))
+    for facet, value in _facets(f):
+        probe = sa.select(sa.literal(1)).where(
+            F.c.request_id == R.c.id, F.c.facet == facet, F.c.value == value
         )
-    if f.theme:
-        clauses.append(_theme_clause(conn, f.theme))
+        clauses.append(probe.exists())
     return clauses
+
+
+# every programme a request can be in (each request is pinned to a registered version): a
+# state condition without a programme then reads ranges of ix_request_facet_count, not all
+_PROGRAMMES = sa.select(WV.c.name).distinct().scalar_subquery()
+
+
+def _facet_from(
+    f: RequestFilter, states: Collection[str] | None = None
+) -> tuple[sa.FromClause, Any, list[Clause]] | None:
+    """With a theme or a year: the facet rows that select the requests (the first facet's
+    alias, its join with the others on the request, and the conditions), all in indexes."""
+    facets = _facets(f)
+    if not facets:
+        return None
+    first = F.alias("f0")
+    joined: sa.FromClause = first
+    clauses: list[Clause] = [first.c.facet == facets[0][0], first.c.value == facets[0][1]]
+    for n, (facet, value) in enumerate(facets[1:], start=1):
+        other = F.alias(f"f{n}")
+        joined = joined.join(
+            other,
+            sa.and_(
+                other.c.request_id == first.c.request_id,
+                other.c.facet == facet,
+                other.c.value == value,
+            ),
+        )
+    if f.programme:
+        clauses.append(first.c.programme == f.programme)
+    elif f.state or states is not None:
+        clauses.append(first.c.programme.in_(_PROGRAMMES))
+    if f.state:
+        clauses.append(first.c.state == f.state)
+    if states is not None:
+        clauses.append(first.c.state.in_(sorted(states)))
+    embs = _emb_ids(f)
+    if embs is not None:
+        clauses.append(first.c.emb_id.in_(embs.scalar_subquery()))
+    return joined, first, clauses
+
+
+def ids(
+    conn: sa.Connection,
+    f: RequestFilter,
+    *,
+    states: Collection[str] | None = None,
+    newest_first: bool = True,
+) -> sa.Select[Any]:
+    """The ids of the requests under the filter (optionally only in `states`), ordered, read
+    from indexes only: the facets' count index, or the request's own indexes."""
+    facet = _facet_from(f, states)
+    if facet is not None:
+        joined, first, clauses = facet
+        column = first.c.request_id
+        stmt = sa.select(column).select_from(joined).where(*clauses)
+    else:
+        column = R.c.id
+        clauses = _where(conn, f)
+        if states is not None:
+            clauses.append(R.c.state.in_(sorted(states)))
+        stmt = sa.select(column).where(*clauses)
+    return stmt.order_by(column.desc() if newest_first else column)
 
 
 def counts(conn: sa.Connection, f: RequestFilter) -> list[tuple[str, str, int]]:
     """(programme, state, requests) for every pair that has any, under the filter."""
-    stmt = (
-        sa.select(R.c.programme, R.c.state, sa.func.count())
-        .select_from(_from(f))
-        .where(*_where(conn, f))
-        .group_by(R.c.programme, R.c.state)
-        .order_by(R.c.programme, R.c.state)
-    )
+    facet = _facet_from(f)
+    if facet is not None:
+        joined, first, clauses = facet
+        programme, state = first.c.programme, first.c.state
+        stmt = sa.select(programme, state, sa.func.count()).select_from(joined).where(*clauses)
+    else:
+        programme, state = R.c.programme, R.c.state
+        stmt = sa.select(programme, state, sa.func.count()).where(*_where(conn, f))
+    stmt = stmt.group_by(programme, state).order_by(programme, state)
     return [(p, s, int(n)) for p, s, n in conn.execute(stmt)]
 
 
-def page(conn: sa.Connection, f: RequestFilter, *, limit: int, offset: int) -> list[ListedRequest]:
-    """One page of requests, newest first (by id: the primary key orders it, no sort)."""
+def _listed(conn: sa.Connection, chosen: sa.Select[Any], *, newest_first: bool) -> list[Any]:
     stmt = (
         sa.select(
             R.c.id,
@@ -156,16 +227,79 @@ def page(conn: sa.Connection, f: RequestFilter, *, limit: int, offset: int) -> l
             R.c.updated_at,
         )
         .select_from(_FROM)
-        .where(*_where(conn, f))
-        .order_by(R.c.id.desc())
-        .limit(limit)
-        .offset(offset)
+        .where(R.c.id.in_(chosen.scalar_subquery()))
+        .order_by(R.c.id.desc() if newest_first else R.c.id)
     )
-    return [ListedRequest(*r) for r in conn.execute(stmt)]
+    return list(conn.execute(stmt))
+
+
+def page(conn: sa.Connection, f: RequestFilter, *, limit: int, offset: int) -> list[ListedRequest]:
+    """One page of requests, newest first: the page's ids from the indexes, then their rows."""
+    chosen = ids(conn, f).limit(limit).offset(offset)
+    return [ListedRequest(*r) for r in _listed(conn, chosen, newest_first=True)]
+
+
+# ---------------------------------------------------------------- search (issue 15)
+SEARCH_COUNT_CAP = 1000  # beyond this the total is shown as "more than 1,000"
+
+
+def _term_ids(term: str) -> sa.Select[Any]:
+    """The ids of the requests one folded term begins a word of: in the request's own words
+    (title, people), in its organisation's words (code, name, country), or its number."""
+    low, high = term, term + TOP
+    own = sa.select(RT.c.request_id.label("id")).where(RT.c.token >= low, RT.c.token < high)
+    orgs = sa.select(ET.c.emb_id).where(ET.c.token >= low, ET.c.token < high)
+    by_org = sa.select(R.c.id.label("id")).where(R.c.emb_id.in_(orgs.scalar_subquery()))
+    parts: list[sa.Select[Any]] = [own, by_org]
+    if term.isdigit() and len(term) <= 9:
+        parts.append(sa.select(R.c.id.label("id")).where(R.c.id == int(term)))
+    union = sa.union(*parts).subquery()
+    return sa.select(union.c.id)
+
+
+def search(
+    conn: sa.Connection, terms: Sequence[str], f: RequestFilter, *, limit: int, offset: int
+) -> tuple[list[ListedRequest], int]:
+    """The requests every term finds (newest first) under the dashboard's filter, one page,
+    and how many there are (counted up to SEARCH_COUNT_CAP + 1)."""
+    if not terms:
+        return [], 0
+    sets = [_term_ids(t) for t in terms]
+    found = (sets[0] if len(sets) == 1 else sa.intersect(*sets)).subquery("found")
+    chosen = sa.select(found.c.id)
+    filtered = _where(conn, f)
+    if filtered:
+        chosen = chosen.join_from(found, R, R.c.id == found.c.id).where(*filtered)
+    chosen = chosen.order_by(found.c.id.desc())
+    rows = _listed(conn, chosen.limit(limit).offset(offset), newest_first=True)
+    capped = chosen.limit(SEARCH_COUNT_CAP + 1).subquery()
+    total = conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar()
+    return [ListedRequest(*r) for r in rows], int(total or 0)
 
 
 def _flag_columns() -> tuple[Any, ...]:
     return (R.c.id, R.c.title, R.c.programme, R.c.state)
+
+
+COUNT_CAP = 1000  # attention lists count up to this many (then "1,000+")
+
+
+def _flags_of(conn: sa.Connection, found: list[Any]) -> list[FlaggedRequest]:
+    """(request id, timer, due) rows with their requests' title, programme, state, change."""
+    wanted = sorted({int(r[0]) for r in found})
+    requests = {
+        int(r[0]): r
+        for r in conn.execute(
+            sa.select(R.c.id, R.c.title, R.c.programme, R.c.state, R.c.updated_at).where(
+                R.c.id.in_(wanted)
+            )
+        )
+    }
+    return [
+        FlaggedRequest(rid, r[1], r[2], r[3], name, due, r[4])
+        for rid, name, due in found
+        if (r := requests.get(int(rid))) is not None
+    ]
 
 
 def timers_due(
@@ -175,27 +309,36 @@ def timers_due(
     after: datetime | None,
     before: datetime,
     limit: int,
-) -> tuple[list[FlaggedRequest], int]:
+) -> tuple[list[FlaggedRequest], int, bool]:
     """Pending timers due in [after, before) (after None: any time before), soonest first,
-    with their requests; and how many there are in all."""
-    clauses = [T.c.status == "pending", T.c.due_at < before, *_where(conn, f)]
+    with their requests; how many there are (counted up to COUNT_CAP) and whether more.
+    A theme or year filter joins the timers to the facets (which carry programme, state and
+    organisation), any other filter to the request; none reads the timer index alone."""
+    clauses: list[Clause] = [T.c.status == "pending", T.c.due_at < before]
     if after is not None:
         clauses.append(T.c.due_at >= after)
-    joined = T.join(R, T.c.request_id == R.c.id).outerjoin(E, R.c.emb_id == E.c.id)
+    source: sa.FromClause = T
+    facet = _facet_from(f)
+    if facet is not None:
+        joined, first, more = facet
+        source = T.join(joined, first.c.request_id == T.c.request_id)
+        clauses += more
+    elif filtered := _where(conn, f):
+        source = T.join(R, T.c.request_id == R.c.id)
+        clauses += filtered
     stmt = (
-        sa.select(*_flag_columns(), T.c.name, T.c.due_at, R.c.updated_at)
-        .select_from(joined)
+        sa.select(T.c.request_id, T.c.name, T.c.due_at)
+        .select_from(source)
         .where(*clauses)
         .order_by(T.c.due_at, T.c.id)
         .limit(limit)
     )
-    rows = [_flag(r) for r in conn.execute(stmt)]
-    if _needs_request(f):
-        counted = sa.select(sa.func.count()).select_from(joined).where(*clauses)
-    else:  # answered from the timer index alone
-        counted = sa.select(sa.func.count()).select_from(T).where(*clauses)
-    total = conn.execute(counted).scalar()
-    return rows, int(total or 0)
+    rows = _flags_of(conn, list(conn.execute(stmt)))
+    capped = sa.select(T.c.id).select_from(source).where(*clauses).limit(COUNT_CAP + 1)
+    total = int(
+        conn.execute(sa.select(sa.func.count()).select_from(capped.subquery())).scalar() or 0
+    )
+    return rows, min(total, COUNT_CAP), total > COUNT_CAP
 
 
 def in_states(
@@ -204,16 +347,14 @@ def in_states(
     """Requests in any of `states` (e.g. on hold, report overdue), oldest change first."""
     if not states:
         return [], 0
-    clauses = [R.c.state.in_(sorted(states)), *_where(conn, f)]
+    chosen = ids(conn, f, states=states, newest_first=False)
     stmt = (
         sa.select(*_flag_columns(), sa.null(), sa.null(), R.c.updated_at)
-        .select_from(_FROM)
-        .where(*clauses)
+        .where(R.c.id.in_(chosen.limit(limit).scalar_subquery()))
         .order_by(R.c.id)
-        .limit(limit)
     )
     rows = [_flag(r) for r in conn.execute(stmt)]
-    total = conn.execute(sa.select(sa.func.count()).select_from(_from(f)).where(*clauses)).scalar()
+    total = conn.execute(sa.select(sa.func.count()).select_from(chosen.subquery())).scalar()
     return rows, int(total or 0)
 
 
@@ -229,12 +370,15 @@ def stale(
     hold states), oldest first by id. No total: on SQLite `updated_at` is stored after the
     JSON data, so counting them all would read every request's data (an index on
     `(state, updated_at)` would make both cheap)."""
-    clauses = [R.c.updated_at < before, *_where(conn, f)]
+    clauses: list[Clause] = [R.c.updated_at < before]
+    if _facets(f):  # the facets' ids, then the requests in id order until `limit` are found
+        clauses.append(R.c.id.in_(ids(conn, f).order_by(None).scalar_subquery()))
+    else:
+        clauses += _where(conn, f)
     if exclude_states:
         clauses.append(R.c.state.not_in(sorted(exclude_states)))
     stmt = (
         sa.select(*_flag_columns(), sa.null(), sa.null(), R.c.updated_at)
-        .select_from(_FROM)
         .where(*clauses)
         .order_by(R.c.id)
         .limit(limit)

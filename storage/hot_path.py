@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage import derived, embs
 from storage.requests import RequestRow
 
 _SELECT = (
@@ -184,6 +185,8 @@ def record_transition(
     if cur.rowcount != 1:
         cur.close()
         return None
+    # the dashboard's filters and the search follow, in this transaction (storage/derived)
+    derived.after_transition(conn, request_id, state, data, from_state=from_state, changes=changes)
     cur.execute(
         d.insert,
         (
@@ -202,6 +205,34 @@ def record_transition(
     history_id = cur.lastrowid if d.sqlite else cur.fetchone()[0]
     cur.close()
     return int(history_id)
+
+
+def emb_and_epoch(
+    conn: sa.Connection, request_id: int, emb_code: str | None
+) -> tuple[embs.EmbRow | None, int]:
+    """The request's organisation (None without one) and its links epoch, in one statement on
+    the DBAPI cursor: what the mail of every transition reads (two Core queries cost ~0.3 ms).
+    The organisation's columns are `storage.embs`'s own, converted as Core converts them."""
+    cur, d = _cursor(conn)
+    cols = embs._COLS  # the columns EmbRow is made of, in its order
+    p = "?" if d.sqlite else "%s"
+    cur.execute(
+        f"SELECT r.links_epoch, {', '.join('e.' + c.name for c in cols)} FROM request r "
+        f"LEFT OUTER JOIN emb e ON e.code = {p} WHERE r.id = {p}",
+        (emb_code, request_id),
+    )
+    row = cur.fetchone()
+    cur.close()
+    if row is None:
+        return None, 0
+    epoch = int(row[0] or 0)
+    if not emb_code or row[1] is None:
+        return None, epoch
+    values: list[Any] = [
+        bool(v) if isinstance(c.type, sa.Boolean) and v is not None else v
+        for c, v in zip(cols, row[1:], strict=True)
+    ]
+    return embs.EmbRow(*values), epoch
 
 
 def request_states(conn: sa.Connection) -> dict[tuple[str, int], list[tuple[int, str]]]:

@@ -53,6 +53,9 @@ class Emb(SQLModel, table=True):
     # emb | civil_society | political_party | academic | other (workflows.definition)
     kind: str = Field(default="emb", max_length=20, sa_column_kwargs={"server_default": "emb"})
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    # a deactivated organisation keeps its requests and history but is not offered for new
+    # requests (migration 0013; /organisations reactivates it)
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
 
 class Partner(SQLModel, table=True):
@@ -106,6 +109,10 @@ class Request(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_request_programme_state", "programme", "state"),
         sa.Index("ix_request_state_updated", "state", "updated_at"),
+        # dashboard counts narrowed to organisations (EMB, region, kind) from the index alone
+        sa.Index("ix_request_emb_programme_state", "emb_id", "programme", "state"),
+        # … and to a state (ix_request_state_updated reads each row for its programme)
+        sa.Index("ix_request_state_programme", "state", "programme"),
     )
     id: int | None = Field(default=None, primary_key=True)
     programme: str = Field(max_length=80, index=True)
@@ -217,6 +224,9 @@ class Outbox(SQLModel, table=True):
     subject: str = Field(max_length=300)
     message_id: str = Field(max_length=300, unique=True)
     body: bytes = Field(sa_type=sa.LargeBinary)
+    # documents the dispatcher makes and attaches when it sends (issue 15, migration 0014):
+    # [{"kind": "invitation_letter" | "agenda_pack", "delegate": n}], None for none
+    attachments: list[dict[str, Any]] | None = Field(default=None, sa_type=JSONData)
     status: str = Field(default="pending", max_length=20)  # pending|sending|sent|dead
     attempts: int = Field(default=0)
     ambiguous: int = Field(default=0)  # failures after DATA whose outcome is unknown
@@ -286,6 +296,55 @@ class ReportAttachment(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+# ---- derived from requests and organisations (storage/derived.py, migration 0012): written in
+# the transaction that writes what they derive from, so filters and search read indexes only
+# tokens compare byte by byte on both databases ("C" collation), so a prefix is a range
+Token = sa.String(80).with_variant(sa.String(80, collation="C"), "postgresql")
+
+
+class RequestFacet(SQLModel, table=True):
+    """A value a dashboard filter selects on (facet "theme": a theme id; "year": the event's
+    start year and the creation year), with the request's programme, state and organisation
+    copied so that counts come from this index alone."""
+
+    __tablename__ = "request_facet"
+    __table_args__ = (
+        sa.Index(
+            "ix_request_facet_count", "facet", "value", "programme", "state", "emb_id", "request_id"
+        ),
+    )
+    request_id: int = Field(
+        primary_key=True, foreign_key="request.id", sa_column_kwargs={"autoincrement": False}
+    )
+    facet: str = Field(primary_key=True, max_length=20)
+    value: str = Field(primary_key=True, max_length=120)
+    programme: str = Field(max_length=80)
+    state: str = Field(max_length=80)
+    emb_id: int | None = Field(default=None)
+
+
+class RequestToken(SQLModel, table=True):
+    """A word of a request's title or of its delegates' names, folded (no accents, no case)."""
+
+    __tablename__ = "request_token"
+    __table_args__ = (sa.Index("ix_request_token_request", "request_id"),)
+    token: str = Field(primary_key=True, sa_type=Token)
+    request_id: int = Field(
+        primary_key=True, foreign_key="request.id", sa_column_kwargs={"autoincrement": False}
+    )
+
+
+class EmbToken(SQLModel, table=True):
+    """A word of an organisation's code, name or country (code, names in es/en/fr), folded."""
+
+    __tablename__ = "emb_token"
+    __table_args__ = (sa.Index("ix_emb_token_emb", "emb_id"),)
+    token: str = Field(primary_key=True, sa_type=Token)
+    emb_id: int = Field(
+        primary_key=True, foreign_key="emb.id", sa_column_kwargs={"autoincrement": False}
+    )
+
+
 metadata = SQLModel.metadata
 emb_table: sa.Table = Emb.__table__  # type: ignore[attr-defined]
 partner_table: sa.Table = Partner.__table__  # type: ignore[attr-defined]
@@ -301,3 +360,6 @@ outbox_table: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
 timer_table: sa.Table = Timer.__table__  # type: ignore[attr-defined]
 report_draft_table: sa.Table = ReportDraft.__table__  # type: ignore[attr-defined]
 report_attachment_table: sa.Table = ReportAttachment.__table__  # type: ignore[attr-defined]
+request_facet_table: sa.Table = RequestFacet.__table__  # type: ignore[attr-defined]
+request_token_table: sa.Table = RequestToken.__table__  # type: ignore[attr-defined]
+emb_token_table: sa.Table = EmbToken.__table__  # type: ignore[attr-defined]

@@ -3,14 +3,15 @@ SQLAlchemy's compiled cache makes each call cheap; the engine's transitions go t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from storage.models import emb_table, history_table, request_table
+from storage import derived
+from storage.models import emb_table, history_table, request_facet_table, request_table
 
 R = request_table
 H = history_table
@@ -102,13 +103,20 @@ def insert(
             updated_at=now,
         )
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    request_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    derived.refresh_request(conn, request_id)  # filters and search, this transaction (derived)
+    return request_id
 
 
 def insert_many(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Bulk import (demo data, benchmarks, history import): one executemany."""
     if rows:
+        before = conn.execute(sa.select(sa.func.coalesce(sa.func.max(R.c.id), 0))).scalar_one()
         conn.execute(R.insert(), list(rows))
+        # filters and search of the new rows, in this transaction (storage/derived)
+        new = conn.execute(sa.select(R.c.id).where(R.c.id > before)).scalars().all()
+        given = [int(r["id"]) for r in rows if r.get("id") is not None]
+        derived.rebuild_requests(conn, [*new, *given])
 
 
 def append_history(conn: sa.Connection, **values: Any) -> int:
@@ -150,6 +158,32 @@ def bump_links_epoch(conn: sa.Connection, request_id: int) -> int:
     epoch = links_epoch(conn, request_id)
     assert epoch is not None  # the row is locked by the caller
     return epoch
+
+
+def by_ids(conn: sa.Connection, request_ids: Iterable[int]) -> dict[int, RequestRow]:
+    """Several requests by id, in one statement (unknown ids are left out)."""
+    wanted = sorted({int(i) for i in request_ids})
+    if not wanted:
+        return {}
+    rows = conn.execute(sa.select(*_COLUMNS).select_from(_FROM).where(R.c.id.in_(wanted)))
+    return {int(r[0]): _row(r) for r in rows}
+
+
+def in_year(conn: sa.Connection, programme: str, year: int) -> list[RequestRow]:
+    """The requests of `programme` whose event starts in `year` or that were created in it
+    (business zone), by id: read through the derived year facet (storage/derived.py), so a
+    rule about "the courses of this year" reads those, not every request of the programme."""
+    f = request_facet_table.c
+    chosen = sa.select(f.request_id).where(
+        f.facet == "year", f.value == f"{year:04d}", f.programme == programme
+    )
+    stmt = (
+        sa.select(*_COLUMNS)
+        .select_from(_FROM)
+        .where(R.c.id.in_(chosen.scalar_subquery()))
+        .order_by(R.c.id)
+    )
+    return [_row(r) for r in conn.execute(stmt)]
 
 
 def listing(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,9 +46,51 @@ _COLS = (
 )
 
 
+# the columns a planned timer row carries (engine.timers.TimerPlanner._rows), in this order
+ARM_COLUMNS = (
+    "key",
+    "request_id",
+    "name",
+    "kind",
+    "occurrence",
+    "armed_in",
+    "due_at",
+    "status",
+    "created_at",
+    "fired_at",
+    "outcome",
+)
+_TIMES = frozenset({"due_at", "created_at", "fired_at"})
+_ARM_SET = frozenset(ARM_COLUMNS)
+
+
 def arm(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert timers; a key already armed is left as it is (idempotent)."""
+    """Insert timers; a key already armed is left as it is (idempotent).
+
+    Rows with exactly the planner's columns (`ARM_COLUMNS`) go in as one multi-row
+    `INSERT … ON CONFLICT (key) DO NOTHING` on the DBAPI cursor (a transition arms a few at
+    once); any other shape through Core, which fills the columns' defaults."""
     if not rows:
+        return
+    if all(row.keys() == _ARM_SET for row in rows):
+        cur, is_sqlite, p = _cursor(conn)
+        one = "(" + ", ".join([p] * len(ARM_COLUMNS)) + ")"
+        for start in range(0, len(rows), 500):  # well under SQLite's bound parameters
+            chunk = rows[start : start + 500]
+            params: list[Any] = []
+            for row in chunk:
+                for column in ARM_COLUMNS:
+                    value = row[column]
+                    if column in _TIMES and value is not None:
+                        value = driver_time(value, sqlite=is_sqlite)
+                    params.append(value)
+            cur.execute(
+                f"INSERT INTO timer ({', '.join(ARM_COLUMNS)}) VALUES "
+                + ", ".join([one] * len(chunk))
+                + " ON CONFLICT (key) DO NOTHING",
+                params,
+            )
+        cur.close()
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     conn.execute(dialect.insert(T).on_conflict_do_nothing(index_elements=["key"]), list(rows))
@@ -66,9 +108,43 @@ def for_request_statement(request_id: int, *, statuses: Sequence[str] | None = N
 def for_request(
     conn: sa.Connection, request_id: int, *, statuses: Sequence[str] | None = None
 ) -> list[TimerRow]:
+    if statuses is not None and tuple(statuses) == ("pending",):
+        return pending_for_request(conn, request_id)
     return [
         TimerRow(*r) for r in conn.execute(for_request_statement(request_id, statuses=statuses))
     ]
+
+
+_PENDING = (
+    "SELECT id, key, request_id, name, kind, occurrence, armed_in, due_at, status, fired_at, "
+    "outcome FROM timer WHERE request_id = {p} AND status = 'pending' ORDER BY due_at, id"
+)
+
+
+def _time_out(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def pending_for_request(conn: sa.Connection, request_id: int) -> list[TimerRow]:
+    """A request's pending timers in due order, on the DBAPI cursor (every transition of a
+    workflow with timers asks this); answered by ix_timer_request_status_due."""
+    cur, _is_sqlite, p = _cursor(conn)
+    cur.execute(_PENDING.format(p=p), (request_id,))
+    found = cur.fetchall()
+    cur.close()
+    out = []
+    for r in found:
+        due_at = _time_out(r[7])
+        assert due_at is not None  # NOT NULL
+        out.append(
+            TimerRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], due_at, r[8], _time_out(r[9]), r[10])
+        )
+    return out
 
 
 def armed_since(conn: sa.Connection, request_id: int, since: datetime) -> set[tuple[str, int]]:
@@ -80,19 +156,33 @@ def armed_since(conn: sa.Connection, request_id: int, since: datetime) -> set[tu
     return {(str(name), int(n)) for name, n in conn.execute(stmt)}
 
 
+# "still pending", written so that no planner answers it through ix_timer_due (status, …):
+# the rows are found by their ids. Without statistics (SQLite by default, PostgreSQL on a
+# fresh table) both preferred that index to the ids and read every pending timer of every
+# request (`tests/storage/test_transition_plans.py`)
+_STILL_PENDING = "(status || '') = 'pending'"
+
+
 def cancel(conn: sa.Connection, ids: Sequence[int], *, now: datetime, why: str) -> None:
     if ids:
-        conn.execute(
-            T.update()
-            .where(T.c.id.in_(list(ids)), T.c.status == "pending")
-            .values(status="cancelled", fired_at=now, outcome=why)
+        cur, is_sqlite, p = _cursor(conn)
+        cur.execute(
+            "UPDATE timer SET status = 'cancelled', fired_at = {p}, outcome = {p} "
+            "WHERE id IN ({ids}) AND {pending}".format(
+                p=p, ids=", ".join([p] * len(ids)), pending=_STILL_PENDING
+            ),
+            (driver_time(now, sqlite=is_sqlite), why, *ids),
         )
+        cur.close()
 
 
 def move(conn: sa.Connection, timer_id: int, due_at: datetime) -> None:
-    conn.execute(
-        T.update().where(T.c.id == timer_id, T.c.status == "pending").values(due_at=due_at)
+    cur, is_sqlite, p = _cursor(conn)
+    cur.execute(
+        f"UPDATE timer SET due_at = {p} WHERE id = {p} AND {_STILL_PENDING}",
+        (driver_time(due_at, sqlite=is_sqlite), timer_id),
     )
+    cur.close()
 
 
 @dataclass(frozen=True)

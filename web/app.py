@@ -25,6 +25,10 @@ from web.docs_ui import install_docs
 from web.errors import install_error_handlers
 from web.observability import RequestIdMiddleware
 from web.pages import account, admin, auth, dashboard, links, outbox, requests, results
+from web.pages import documents as documents_pages
+from web.pages import my_work as my_work_pages
+from web.pages import organisations as organisations_pages
+from web.pages import search as search_page
 from web.pages.errors import install_page_error_handlers
 from web.security_headers import SecurityHeadersMiddleware
 from web.sessions import SESSION_COOKIE, SESSION_MAX_AGE
@@ -62,6 +66,7 @@ def create_app(runtime: Runtime, *, services: Sequence[BackgroundService] = ()) 
     app.state.runtime = runtime
     app.state.accounts = Accounts(runtime.db, runtime.engine.clock)
     app.state.pages = Pages(runtime.settings.timezone)
+    documents_pages.install(app.state.pages)  # the request page's delegates' documents
     app.state.link_maker = link_maker(runtime.settings, runtime.engine.clock)
     app.state.links = app.state.link_maker.signer  # the one signer: links made and verified
     app.state.sign_in_throttle = SignInThrottle(runtime.db, runtime.engine.clock)
@@ -70,6 +75,10 @@ def create_app(runtime: Runtime, *, services: Sequence[BackgroundService] = ()) 
     app.include_router(api_router)
     for pages_module in (auth, dashboard, requests, outbox, links, results, account, admin):
         app.include_router(pages_module.router)
+    app.include_router(search_page.router)  # GET /requests?q= (issue 15)
+    app.include_router(my_work_pages.router)  # "Needs my action" (/work)
+    app.include_router(organisations_pages.router)  # /organisations
+    app.include_router(documents_pages.router)  # the delegates' letters and agenda packs
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_docs(app)
     app.add_middleware(

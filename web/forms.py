@@ -67,6 +67,7 @@ class Widget:
     rows: list[Widget] = field(default_factory=list)  # objects / values: one per item (+ blank)
     matrix: list[tuple[Option, Widget]] = field(default_factory=list)  # cost matrix rows
     errors: list[str] = field(default_factory=list)
+    mailed_to: str | None = None  # "Sent word for word to … by e-mail" (web/mailed_fields.py)
 
     @property
     def id(self) -> str:
@@ -323,11 +324,26 @@ def parse_value(fd: FieldDef, form: FormLike, name: str, current: Any = None) ->
     t = fd.type
     if t == "object":
         obj = {}
+        lists = []
         for sub in fd.fields:
             value = parse_value(sub, form, f"{name}-{sub.name}")
             if value is not MISSING:
                 obj[sub.name] = value
-        return obj or MISSING
+            elif (
+                sub.type == "list"
+                and sub.items is not None
+                and sub.items.type not in CHECKBOX_ITEMS
+                and _indexes(list(form.keys()), f"{name}-{sub.name}")
+            ):
+                lists.append(sub.name)  # its rows were in the form, all left blank
+        if not obj:
+            return MISSING  # a row left blank (its blank sub-rows too) is no row
+        # a list inside a row whose rows were all left blank (a session's only speaker row)
+        # is an empty list, not a missing value: the rules then say what is lacking ("add at
+        # least one speaker") instead of "this is required"
+        for sub_name in lists:
+            obj[sub_name] = []
+        return obj
     if t == "cost_matrix":
         keys = [k for k in list(form.keys()) if k.startswith(name + "-")]
         matrix = {k[len(name) + 1 :]: _first(form, k).strip() for k in keys}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from i18n import LANGUAGES, direction, say, vocabulary
 from i18n.formatting import day, moment
 from web.i18n import UI_LANGUAGES, pick_language, translations
 from web.sessions import csrf_token
+from web.work_badge import work_badge
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -124,6 +126,8 @@ class Pages:
             "csrf_token": csrf_token(request.session),
             "flashes": request.session.pop("flash", []),
             "ui_languages": UI_LANGUAGES,
+            # the navigation's "Needs my action" count, read only if the page shows it
+            "work_badge": partial(work_badge, request),
             **(context or {}),
         }
         body = env.get_template(template).render(page)

@@ -71,7 +71,10 @@ RECIPIENT_ROLES = (
 )
 INTERNAL_RECIPIENTS = ("founders", "coordinator", "programme_lead")
 REQUIRED_LANGUAGES = ("es", "en", "fr")  # every partner-facing template has these
-ATTACHMENTS = ("ics",)
+# what a message may carry: `ics` (a calendar invitation, made when the mail is queued) and
+# the delegates' documents (issue 15: PDFs made by the dispatcher when it sends, documents/)
+ATTACHMENTS = ("ics", "invitation_letter", "agenda_pack")
+DELEGATE_DOCUMENTS = ("invitation_letter", "agenda_pack")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from workflows.load.extends import BASE_DIR, relocate
 from workflows.load.graph import GraphCheck
 from workflows.load.read import read_file, read_workflow
 from workflows.load.shape import build, checksum
-from workflows.template_index import scan as scan_templates
 
 __all__ = ["WORKFLOW_DIR", "checksum", "load_all", "load_file", "load_text", "workflow_files"]
 
@@ -88,7 +87,11 @@ def load_text(
     if not isinstance(doc, LocatedDict):
         problems.at(1, "a workflow file must be a mapping (workflow:, states:, transitions: …)")
         raise InvalidDefinition(problems.items)
-    ctx = Context(doc, problems, guards, templates if templates is not None else scan_templates())
+    if templates is None:  # imported here: the template index needs Jinja, a cached load not
+        from workflows.template_index import scan as scan_templates
+
+        templates = scan_templates()
+    ctx = Context(doc, problems, guards, templates)
     definition = build(ctx, read.source, path, expected_name)
     if definition is not None:
         # the graph is checked even when other problems were found, so an author sees every
@@ -99,8 +102,20 @@ def load_text(
     return definition
 
 
-def load_all(directory: Path = WORKFLOW_DIR) -> dict[str, WorkflowDefinition]:
-    """Every workflow in a folder; problems of all files are reported together."""
+def load_all(
+    directory: Path = WORKFLOW_DIR, *, cache_dir: Path | None = None
+) -> dict[str, WorkflowDefinition]:
+    """Every workflow in a folder; problems of all files are reported together. With
+    `cache_dir`, the checked definitions are kept there between processes, keyed by the
+    contents of every file they depend on (`workflows.load.cache`)."""
+    if cache_dir is not None:
+        from workflows.load.cache import cached_load
+
+        return cached_load(directory, cache_dir, lambda: _load_all(directory))
+    return _load_all(directory)
+
+
+def _load_all(directory: Path) -> dict[str, WorkflowDefinition]:
     found: dict[str, WorkflowDefinition] = {}
     problems: list[DefinitionProblem] = []
     for path in workflow_files(directory):

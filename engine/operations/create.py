@@ -49,6 +49,25 @@ def create(
             emb = embs.by_code(conn, emb_code)
             if emb is None:
                 raise NotFound(Text("There is no EMB with the code %(code)s.", code=repr(emb_code)))
+            if not emb.active:
+                raise NotAllowed(
+                    Text(
+                        "%(organisation)s (%(code)s) is deactivated: it keeps its requests but "
+                        "may not open new ones. A coordinator can reactivate it on its page "
+                        "under Organisations, or with: cicie org activate %(code)s",
+                        organisation=emb.name,
+                        code=emb.code,
+                    ),
+                    [
+                        {
+                            "field": "emb",
+                            "code": "organisation_inactive",
+                            "message": Text(
+                                "This organisation is deactivated; reactivate it first."
+                            ),
+                        }
+                    ],
+                )
             if emb.kind not in definition.requesters:
                 raise NotAllowed(
                     Text(

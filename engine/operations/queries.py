@@ -66,8 +66,11 @@ def warnings(engine: EngineCore, request_ids: Iterable[int]) -> dict[int, tuple[
     transaction; a request without any, or unknown, is left out."""
     out: dict[int, tuple[Notice, ...]] = {}
     with engine.db.read() as conn:
-        for request_id in dict.fromkeys(request_ids):
-            row = requests.get(conn, request_id)
+        # the listed rows in one statement, not one each (a dashboard page lists 50)
+        wanted = list(dict.fromkeys(request_ids))
+        rows = requests.by_ids(conn, wanted)
+        for request_id in wanted:
+            row = rows.get(request_id)
             if row is None:
                 continue
             found = _warnings(engine, conn, row)

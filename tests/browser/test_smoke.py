@@ -60,9 +60,11 @@ def test_a_coordinator_signs_in_through_the_form_and_lands_on_the_dashboard(
     page.get_by_label(LABEL_PASSWORD).fill(PASSWORD)
     page.get_by_role("button", name=BUTTON_SIGN_IN).click()
 
-    expect(page).to_have_url(live_server.url + "/")
+    # "/" is the form's default `next`: a coordinator starts at "Needs my action"
+    expect(page).to_have_url(live_server.url + "/work")
     expect(page.get_by_role("button", name=BUTTON_SIGN_OUT)).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")  # the user's language
+    page.goto("/")
     page.screenshot(path=artefacts / "smoke-dashboard.png", full_page=True)
 
 
@@ -105,7 +107,7 @@ def test_the_sign_in_form_works_with_the_keyboard_alone(
     tab_to(page, button, limit=5)
     page.keyboard.press("Enter")
 
-    expect(page).to_have_url(live_server.url + "/")
+    expect(page).to_have_url(live_server.url + "/work")
     expect(page.get_by_role("button", name=BUTTON_SIGN_OUT)).to_be_visible()
 
 

@@ -25,7 +25,12 @@ ACCEPT = example_steps("international_workshop")[0]
 
 @pytest.fixture
 def cicie(database_url: str, tmp_path: Path) -> Run:
-    env = {"CICIE_DATABASE_URL": database_url, "CICIE_HOME": str(tmp_path / "home")}
+    # the refusals' messages in English, as asserted below (they are translated: --lang)
+    env = {
+        "CICIE_DATABASE_URL": database_url,
+        "CICIE_HOME": str(tmp_path / "home"),
+        "CICIE_LANG": "en",
+    }
     runner = CliRunner()
 
     def run(*args: Any) -> Result:
@@ -118,6 +123,7 @@ def test_emb_update_repairs_an_address_then_the_transition_that_mails_the_emb_su
         "language": "es",
         "email": "jne@example.org",
         "kind": "emb",
+        "active": True,
     }
     assert ok_json(cicie(*accept, "--json"))["state"] == "needs_assessment"
     queued = ok_json(cicie("outbox", "list", "--request", request["id"], "--json"))

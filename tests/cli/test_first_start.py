@@ -64,9 +64,7 @@ def _cicie(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedPr
 
 
 class Server:
-    def __init__(
-        self, home: Path, *args: str, env: dict[str, str], merged: bool = False
-    ) -> None:
+    def __init__(self, home: Path, *args: str, env: dict[str, str], merged: bool = False) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.out = home.parent / f"serve-{self.port}.out"

@@ -5,6 +5,7 @@ the reasons (422). On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from collections.abc import Iterator
@@ -214,11 +215,15 @@ def test_a_new_token_is_shown_once_uncached_and_can_be_revoked(
         {"label": "reporting script", "expires_days": "30"},
     )
 
-    assert issued.status_code == 200
-    assert issued.headers["cache-control"] == "no-store"
-    found = re.search(r'<code class="new-token">([^<]+)</code>', issued.text)
+    # post/redirect/get: the token is shown once, on the page the form redirects to
+    assert issued.status_code == 303
+    cookie = str(admin.cookies.get("cicie_session"))  # the token sealed in it, till shown
+    shown = admin.get(issued.headers["location"])
+    assert shown.headers["cache-control"] == "no-store"
+    found = re.search(r'<code class="new-token">([^<]+)</code>', shown.text)
     assert found
     token = found.group(1)
+    assert token not in base64.urlsafe_b64decode(cookie.split(".")[0] + "==").decode("latin-1")
     assert api_status(client, token) == 200
     page = admin.get(f"/admin/users/{target}").text
     assert token not in page
@@ -369,7 +374,8 @@ def test_passwords_and_tokens_are_never_logged(
         {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD},
     )
     issued = post(admin, f"/admin/users/{target}/tokens", {"expires_days": "5"})
-    found = re.search(r'<code class="new-token">([^<]+)</code>', issued.text)
+    shown = admin.get(issued.headers["location"])
+    found = re.search(r'<code class="new-token">([^<]+)</code>', shown.text)
     assert found
     logged = "\n".join(
         f"{r.getMessage()} {r.args} {getattr(r, 'http', '')}" for r in caplog.records

@@ -87,7 +87,7 @@ def test_a_form_over_the_limit_is_the_413_page(english: TestClient) -> None:
     )
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("text/html")
-    assert "larger than allowed" in response.text
+    assert "larger than this page accepts" in response.text
     assert token_page.status_code == 200
 
 

@@ -136,9 +136,11 @@ def test_the_form_errors_are_in_the_language_of_the_page(
     assert response.status_code == 415
     assert html_tag(response.text) == '<html lang="pt" dir="ltr">'
     refusal = gettext_in(
-        "pt", "Only PDF files can be attached (a name ending in .pdf). Nothing was saved."
-    )
-    assert refusal.startswith("Só podem ser anexados arquivos PDF")
+        "pt",
+        "“%(name)s” is not a PDF file: only PDF files can be attached. Save it as PDF and "
+        "attach it again. Nothing was saved.",
+    ) % {"name": "relatorio.exe"}
+    assert refusal.startswith("“relatorio.exe” não é um arquivo PDF")
     assert refusal in visible_text(response.text)
     response = english.post(
         url,

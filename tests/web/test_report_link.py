@@ -305,7 +305,11 @@ def test_a_file_that_is_not_a_pdf_is_refused_with_415(
         files=[("attachments", (name, content, "application/pdf"))],
     )
     assert response.status_code == 415
-    assert "Only PDF files" in response.text
+    # which file, and what is wrong with it, next to the attachments field
+    error = re.search(r'<p id="attachments-error" class="field-error">([^<]*)</p>', response.text)
+    assert error
+    assert f"“{name}”" in error.group(1)
+    assert "PDF file" in error.group(1)
     assert REPORT["final_report_recommendations"] in response.text
     assert stored(runtime, view.id) == ([], None)
 

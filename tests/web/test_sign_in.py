@@ -87,7 +87,7 @@ def test_an_offsite_next_is_not_followed(client: TestClient, accounts: Accounts)
         },
         follow_redirects=False,
     )
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/work"  # a coordinator's home (Needs my action)
 
 
 def test_pages_need_a_signed_in_user(client: TestClient) -> None:

@@ -131,6 +131,41 @@ ISSUE14_CHANGED_FIELDS = {BOUNDED, "timing_scenario", "participants"}
 #   language where a request shows them (a region, a topic criterion, a methodology stage):
 #   what the field accepts is unchanged, only how its values read.
 VALUE_LABELS = "value_labels"
+# - issue 15: the sessions of an agenda have one name in every programme ("Agenda sessions",
+#   the words the rules use), where the frozen files said "Work programme", "Mission
+#   activities" or "Course sessions": only the label changed.
+SESSIONS = "agenda_sessions"
+# - issue 15 item 8, the delegates' documents: a delegation's items may give a nationality, a
+#   passport number and the language of the documents (all optional), and the EMB's contacts
+#   get each delegate's invitation letter and agenda pack with `logistics_confirmed` — their
+#   message declared beside the founders' one: who is written to, and what else they get, is
+#   unchanged.
+DELEGATE_EXTRAS = {"nationality", "passport_number", "language"}
+DOCUMENTS = {"invitation_letter", "agenda_pack"}
+
+
+def _per_recipient(notify: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Messages as (template, recipient, attachments, due) one per recipient, without the
+    delegates' documents: how issue 15 split a message into two is no change."""
+    return sorted(
+        (
+            n["template"],
+            role,
+            tuple(a for a in n["attach"] if a not in DOCUMENTS),
+            n["due_field"],
+            n["due_days"],
+        )
+        for n in notify
+        for role in n["to"]
+    )
+
+
+def _without_delegate_extras(field: dict[str, Any]) -> dict[str, Any]:
+    items = field.get("items")
+    if not isinstance(items, dict):
+        return field
+    kept = [f for f in items["fields"] if f["name"] not in DELEGATE_EXTRAS]
+    return {**field, "items": {**items, "fields": kept}}
 
 
 def _without_value_labels(value: Any) -> Any:
@@ -178,11 +213,16 @@ def _outside_the_changes(definition: WorkflowDefinition) -> dict[str, Any]:
             "generic_sources": _names(t["generic_sources"], CLOSING_STATES),
             "collects": _names(t["collects"], ISSUE14_FIELDS),
             "guards": [g for g in t["guards"] if g["name"] not in ISSUE14_GUARDS],
+            "notify": _per_recipient(t["notify"]),
         }
         for t in d["transitions"]
         if t["trigger"] not in CLOSING_TRIGGERS
     ]
     fields = dict(_without(d["fields"], CLOSING_FIELDS | ISSUE14_FIELDS | ISSUE14_CHANGED_FIELDS))
+    if SESSIONS in fields:
+        fields[SESSIONS] = {**fields[SESSIONS], "label": None}
+    if "delegates" in fields:
+        fields["delegates"] = _without_delegate_extras(fields["delegates"])
     return {
         # `requesters`: issue 14 item 3 (who may request: internships and courses EMBs only)
         **{k: v for k, v in d.items() if k not in ("fields", "migrations", "requesters")},

@@ -341,7 +341,7 @@ def test_methodology_parameters_with_a_typo_are_refused_at_load(params: dict[str
 def test_session_without_speaker_is_refused() -> None:
     data = {"agenda_sessions": [session("Voter registry", WORKSHOP_STAGES, speakers=[])]}
     assert check("sessions_have_speakers", data) == [
-        "Agenda session 1 “Voter registry” has no named speaker; assign at least one."
+        "Agenda session 1 “Voter registry” has no named speaker: add at least one speaker."
     ]
 
 

@@ -3,18 +3,24 @@ one, changing a role, disabling and enabling, setting a password, and each user'
 (issue, list, revoke) — what `cicie user …` does from a shell.
 
 Every change goes through `engine.accounts.Accounts` (which refuses to disable or demote the
-last active admin) and is followed by a redirect; a refusal re-renders the page with the
-reasons next to the form (422). A new token is the one exception to post/redirect/get: it is
-shown once, in the answer to the form that issued it, never stored in the session cookie, with
-`Cache-Control: no-store` so no cache keeps it."""
+last active admin) and is followed by a redirect (post/redirect/get: reload and Back never
+send a form again); a refusal re-renders the page with the reasons next to the form (422). A
+new token is shown once, on the page the issuing form redirects to: it travels in the session
+cookie sealed (XOR with a keystream of HMAC-SHA256 under the site's secret, which never leaves
+the server; the cookie itself is signed), is taken out of the session by the first page that
+shows it, and that page is `Cache-Control: no-store` so no cache keeps it."""
 
 from __future__ import annotations
 
+import base64
+import hmac
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from config.secret import site_secret
 from engine.account_views import MAX_TOKEN_DAYS, TOKEN_DAYS, USER_ROLES, AccountView
 from engine.errors import InvalidData, NotAllowed
 from web.pages.account import account_field_errors
@@ -79,6 +85,53 @@ def _user_page(
     )
 
 
+NEW_TOKEN_KEY = "new_token"  # in the session: {"user": id, "sealed": the token, sealed}
+
+
+def _keystream(secret: bytes, nonce: bytes, length: int) -> bytes:
+    blocks = (length + 31) // 32
+    stream = b"".join(
+        hmac.new(secret, b"cicie-new-token" + nonce + i.to_bytes(4, "big"), "sha256").digest()
+        for i in range(blocks)
+    )
+    return stream[:length]
+
+
+def _secret(request: Request) -> bytes:
+    return site_secret(request.app.state.runtime.settings).get_secret_value().encode()
+
+
+def seal(secret: bytes, token: str) -> str:
+    """`token` unreadable without the site's secret (for a signed, not encrypted, cookie)."""
+    nonce = secrets.token_bytes(16)
+    data = token.encode()
+    cipher = bytes(a ^ b for a, b in zip(data, _keystream(secret, nonce, len(data)), strict=True))
+    return base64.urlsafe_b64encode(nonce + cipher).decode("ascii")
+
+
+def unseal(secret: bytes, sealed: object) -> str | None:
+    try:
+        raw = base64.urlsafe_b64decode(str(sealed).encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return None
+    nonce, cipher = raw[:16], raw[16:]
+    if len(nonce) < 16 or not cipher:
+        return None
+    data = bytes(a ^ b for a, b in zip(cipher, _keystream(secret, nonce, len(cipher)), strict=True))
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def _take_new_token(request: Request, account: AccountView) -> str | None:
+    """The token just issued to `account`, once: taken out of the session as it is shown."""
+    kept = request.session.pop(NEW_TOKEN_KEY, None)
+    if not isinstance(kept, dict) or kept.get("user") != account.id:
+        return None
+    return unseal(_secret(request), kept.get("sealed"))
+
+
 def _back(account: AccountView) -> RedirectResponse:
     return RedirectResponse(f"/admin/users/{account.id}", status.HTTP_303_SEE_OTHER)
 
@@ -115,7 +168,9 @@ def add_user(
 def user_page(
     request: Request, pages: PagesDep, accounts: AccountsDep, _admin: Admin, user_id: UserId
 ) -> Response:
-    return _user_page(request, pages, accounts, accounts.account_by_id(user_id))
+    account = accounts.account_by_id(user_id)
+    new_token = _take_new_token(request, account)
+    return _user_page(request, pages, accounts, account, new_token=new_token)
 
 
 @router.post("/admin/users/{user_id}/role")
@@ -228,7 +283,8 @@ def issue_token(
     form: Form,
     user_id: UserId,
 ) -> Response:
-    """Answered with the page itself (not a redirect): the token is shown this once."""
+    """The token is shown once, on the user's page this redirects to (sealed in the session
+    until then)."""
     _ = gettext_for(request)
     account = accounts.account_by_id(user_id)
     label = str(form.get("label") or "").strip()
@@ -241,7 +297,11 @@ def issue_token(
         return _user_page(
             request, pages, accounts, account, errors=errors, status_code=UNPROCESSABLE
         )
-    return _user_page(request, pages, accounts, account, new_token=issued.token)
+    request.session[NEW_TOKEN_KEY] = {
+        "user": account.id,
+        "sealed": seal(_secret(request), issued.token),
+    }
+    return _back(account)
 
 
 @router.post("/admin/users/{user_id}/tokens/{token_id}/revoke")

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from engine.account_views import UserView
 from web.i18n import UI_LANGUAGES
 from web.pages.deps import AccountsDep, Form, OptionalUser, PagesDep
+from web.pages.my_work import landing_page
 from web.sessions import session_id_of, sign_in, sign_out
 from web.templating import flash, gettext_for
 from web.throttle import SignInThrottle
@@ -69,7 +70,10 @@ def login(request: Request, pages: PagesDep, accounts: AccountsDep, form: Form) 
     if previous is not None:  # signing in over another session ends that one
         accounts.end_session(previous)
     sign_in(request.session, accounts.open_session(user.id))
-    return RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+    # no page asked for (the form's `next` is "/"): coordinators and admins start at
+    # "Needs my action", the others at the dashboard
+    home = landing_page(user.role) if target == "/" else target
+    return RedirectResponse(home, status.HTTP_303_SEE_OTHER)
 
 
 def keep_language_after_sign_out(request: Request, user: UserView | None) -> None:

@@ -4,13 +4,15 @@ stuck, and the list of requests, all narrowed by the filters in the query string
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import RedirectResponse, Response
 
 from engine.dashboard import DashboardQuery, load_dashboard
+from engine.service import Engine
 from i18n import say
 from i18n.vocabulary import organisation_kind
 from results.countries import CONTINENT_OF, CONTINENTS
@@ -29,21 +31,29 @@ def _blank(value: str | None) -> str | None:
     return value or None
 
 
-@router.get("/")
-def dashboard(
-    request: Request,
-    pages: PagesDep,
-    engine: EngineDep,
-    user: PageUser,
-    programme: Text = None,
-    state: Text = None,
-    emb: Text = None,
-    kind: Text = None,
-    region: Text = None,
-    year: Text = None,
-    theme: Text = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> HTMLResponse:
+@dataclass(frozen=True)
+class Filters:
+    """The dashboard's filters read from the query string (unknown values dropped), and the
+    same as a query string to keep them in every link (table cells, pages, the search)."""
+
+    query: DashboardQuery
+    values: dict[str, str]
+
+    @property
+    def query_string(self) -> str:
+        return urlencode({k: v for k, v in self.values.items() if v})
+
+
+def read_filters(
+    programme: str | None,
+    state: str | None,
+    emb: str | None,
+    kind: str | None,
+    region: str | None,
+    year: str | None,
+    theme: str | None,
+    page: int,
+) -> Filters:
     region = _blank(region)
     countries = None
     if region in CONTINENTS:
@@ -65,8 +75,7 @@ def dashboard(
         theme=_blank(theme),
         page=page,
     )
-    data = load_dashboard(engine, query)
-    filters = {
+    values = {
         "programme": query.programme or "",
         "state": query.state or "",
         "emb": query.emb or "",
@@ -75,16 +84,63 @@ def dashboard(
         "year": str(year_number) if year_number else "",
         "theme": query.theme or "",
     }
-    # every state of every programme, in workflow order, for the filter and the table columns
-    state_order: list[str] = []
-    for d in data.definitions.values():
+    return Filters(query, values)
+
+
+def state_order_of(definitions: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """Every state of every programme in workflow order, and each one's label."""
+    order: list[str] = []
+    for d in definitions.values():
         for name in d.states:
-            if name not in state_order:
-                state_order.append(name)
-    state_labels = {
-        name: next(d.states[name].label for d in data.definitions.values() if name in d.states)
-        for name in state_order
+            if name not in order:
+                order.append(name)
+    labels = {
+        name: next(d.states[name].label for d in definitions.values() if name in d.states)
+        for name in order
     }
+    return order, labels
+
+
+def filter_context(request: Request, engine: Engine, filters: Filters) -> dict[str, Any]:
+    """What the filter form needs (the dashboard's and the search page's)."""
+    return {
+        "search_text": "",
+        "filter_action": "/",
+        "filters": filters.values,
+        "filter_query": filters.query_string,
+        "regions": CONTINENTS,
+        "embs": engine.list_embs(),
+        # the requesting organisations' kinds in words, for the filter and the EMB list
+        "kind_words": {
+            code: organisation_kind(code, request_language(request)) for code in ORGANISATION_KINDS
+        },
+        "fmt": Formatter(engine.catalogues, request_language(request)),
+    }
+
+
+@router.get("/")
+def dashboard(
+    request: Request,
+    pages: PagesDep,
+    engine: EngineDep,
+    user: PageUser,
+    programme: Text = None,
+    state: Text = None,
+    emb: Text = None,
+    kind: Text = None,
+    region: Text = None,
+    year: Text = None,
+    theme: Text = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    filters = read_filters(programme, state, emb, kind, region, year, theme, page)
+    if q and q.strip():  # the search box on the dashboard: the search page, filters kept
+        target = urlencode({"q": q.strip(), **{k: v for k, v in filters.values.items() if v}})
+        return RedirectResponse(f"/requests?{target}", status_code=303)
+    query = filters.query
+    data = load_dashboard(engine, query)
+    state_order, state_labels = state_order_of(data.definitions)
     timer_labels = {
         (programme, t.id): t.label for programme, d in data.definitions.items() for t in d.timers
     }
@@ -96,26 +152,19 @@ def dashboard(
         rid: [say(notice.message, language) for notice in notices]
         for rid, notices in engine.warnings([r.id for r in data.rows]).items()
     }
-    query_string = urlencode({k: v for k, v in filters.items() if v})
     return pages.render(
         request,
         "dashboard.html",
         {
             "data": data,
-            "filters": filters,
-            "filter_query": query_string,
             "state_order": state_order,
             "state_labels": state_labels,
             "timer_labels": timer_labels,
             "columns": columns,
-            "warnings": warnings,
-            "regions": CONTINENTS,
-            "embs": engine.list_embs(),
-            # the requesting organisations' kinds in words, for the filter and the EMB list
-            "kind_words": {
-                code: organisation_kind(code, request_language(request))
-                for code in ORGANISATION_KINDS
+            "row_totals": {
+                s: sum(by_state.get(s, 0) for by_state in data.counts.values()) for s in columns
             },
-            "fmt": Formatter(engine.catalogues, request_language(request)),
+            "warnings": warnings,
+            **filter_context(request, engine, filters),
         },
     )

@@ -35,6 +35,8 @@ from engine.errors import GuardFailed, InvalidData, NotAllowed
 from engine.links import LinkClaim, LinkExpired, LinkInvalid, LinkRevoked, LinkSigner, Purpose
 from engine.links_ops import current_epoch
 from engine.reports import (
+    MAX_SECTION_CHARS,
+    PDF_MAGIC,
     REPORT_FIELDS,
     AttachmentRefused,
     AttachmentTooLarge,
@@ -42,6 +44,7 @@ from engine.reports import (
     NotAwaitingReport,
     ReportState,
     TooManyAttachments,
+    clean_filename,
 )
 from engine.service import Engine
 from engine.views import RequestView
@@ -58,7 +61,7 @@ from web.public_language import (
     valid,
 )
 from web.templating import Pages, flash, request_language
-from web.uploads import read_uploads
+from web.uploads import posted_files, read_uploads
 from workflows.definition import INTERNAL_RECIPIENTS, WorkflowDefinition
 
 router = APIRouter(include_in_schema=False)
@@ -266,6 +269,7 @@ def _render_form(
             "attachments": state.attachments,
             "max_files": reports.max_files,
             "max_megabytes": _megabytes(reports),
+            "section_max": MAX_SECTION_CHARS,
             "languages": language_choices(request, language),
         },
         status_code=status_code,
@@ -343,13 +347,40 @@ async def report_post(
         await form.close()  # the spooled upload files
 
 
-def _section_error(message: object, language: str) -> str:
-    """A field's refusal in the page's language (the engine says a missing section in
-    English words of its own)."""
+def _section_error(message: object, language: str, typed: str = "") -> str:
+    """A field's refusal in the page's language (the engine says a missing or too long
+    section in English words of its own)."""
+    gettext = translations(language).gettext
     if str(message).strip().lower() == "this section must be written":
-        gettext = translations(language).gettext
         return gettext("Write this section before submitting the report.")
+    if str(message).strip().lower().startswith("at most"):
+        return gettext(
+            "This section has %(count)s characters; at most %(max)s are allowed. Shorten it: "
+            "nothing was cut."
+        ) % {"count": len(typed.replace("\r\n", "\n")), "max": MAX_SECTION_CHARS}
     return say(message, language)
+
+
+async def _refused_file(form: FormData, language: str) -> str:
+    """Why an attachment was refused, in plain words: which file, and whether its name or
+    its content is not a PDF's (a file renamed to .pdf keeps the content of its kind)."""
+    gettext = translations(language).gettext
+    for item in posted_files(form, ATTACHMENTS_FIELD):
+        name = clean_filename(item.filename or "")
+        await item.seek(0)
+        head = await item.read(len(PDF_MAGIC))
+        if not (item.filename or "").lower().endswith(".pdf"):
+            return gettext(
+                "“%(name)s” is not a PDF file: only PDF files can be attached. Save it as PDF "
+                "and attach it again. Nothing was saved."
+            ) % {"name": name}
+        if not head.startswith(PDF_MAGIC):
+            return gettext(
+                "“%(name)s” is not a real PDF file: its name ends in .pdf, but what is inside "
+                "is another kind of file (perhaps renamed). Open it and save or export it as "
+                "PDF, then attach it again. Nothing was saved."
+            ) % {"name": name}
+    return gettext("Only PDF files can be attached. Nothing was saved.")
 
 
 async def _handle_report_post(
@@ -416,7 +447,8 @@ async def _handle_report_post(
                     request_id, email=claim.email, fields=values, uploads=uploads
                 )
             )
-            return RedirectResponse(request.url.path, status.HTTP_303_SEE_OTHER)
+            # post/redirect/get: reload and Back show pages got with GET, never a re-post
+            return RedirectResponse(f"/report/{token}/received", status.HTTP_303_SEE_OTHER)
         if switch is not None and not uploads and not any(v.strip() for v in values.values()):
             # nothing typed, nothing attached: only the language changes
             return RedirectResponse(request.url.path, status.HTTP_303_SEE_OTHER)
@@ -437,13 +469,13 @@ async def _handle_report_post(
         )
         return await again(status.HTTP_413_CONTENT_TOO_LARGE, errors={ATTACHMENTS_FIELD: message})
     except AttachmentRefused:
-        message = _("Only PDF files can be attached (a name ending in .pdf). Nothing was saved.")
+        message = await _refused_file(form, language)
         return await again(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, errors={ATTACHMENTS_FIELD: message}
         )
     except InvalidData as exc:
         errors = {
-            d["field"]: _section_error(d.get("message"), language)
+            d["field"]: _section_error(d.get("message"), language, values.get(d["field"], ""))
             for d in exc.details
             if isinstance(d, dict) and "field" in d
         }
@@ -457,6 +489,23 @@ async def _handle_report_post(
         return await again(status.HTTP_422_UNPROCESSABLE_CONTENT, problems=problems)
     except (NotAwaitingReport, NotAllowed):
         return await again(status.HTTP_409_CONFLICT)
+
+
+@router.get("/report/{token}/received")
+def report_received(
+    request: Request, token: Token, pages: PagesDep, engine: EngineDep, reports: ReportsDep
+) -> Response:
+    """Where a submitted report lands (post/redirect/get): "report received", with what was
+    sent. While a report is still awaited it is the form again."""
+    try:
+        visit = verified(request, token, "report", engine)
+    except LinkRefused as refused:
+        return _render_refusal(request, pages, token, refused)
+    language = choose_language(request, token, visit.correspondence)
+    state = reports.state(visit.claim.request_id)
+    if state.awaiting:
+        return RedirectResponse(f"/report/{token}", status.HTTP_303_SEE_OTHER)
+    return _render_done(request, pages, engine, state, language)
 
 
 # ---------------------------------------------------------------- coordinators' side

@@ -31,8 +31,9 @@ from notifications.links import LinkMaker, SharedLink
 from notifications.recipients import RecipientResolver
 from web import diagram_svg, forms
 from web.forms import Formatter
+from web.mailed_fields import mailed_fields
 from web.pages.deps import WRITER_ROLES, EngineDep, Form, PagesDep, PageUser, Writer, actor_of
-from web.params import COMMENT_MAX, RequestPageId
+from web.params import COMMENT_MAX, TITLE_MAX, RequestPageId
 from web.templating import flash, gettext_for, request_language
 from workflows.definition import WorkflowDefinition
 
@@ -50,7 +51,8 @@ class Problems:
     trigger: str | None = None  # the action that was refused
     guard_reasons: list[str] = field(default_factory=list)
     field_errors: dict[str, list[str]] = field(default_factory=dict)
-    error_summary: list[str] = field(default_factory=list)
+    # every problem once, at the top of the page: {"text", "target": the id it links to}
+    error_summary: list[dict[str, str | None]] = field(default_factory=list)
     conflict: list[dict[str, Any]] | None = None  # the changes made by others since loading
     conflict_fields: list[str] = field(default_factory=list)  # changed by both
     section: str = "current"  # which form the submission came from
@@ -79,8 +81,44 @@ def _int(value: Any) -> int | None:
 
 
 def _comment(form: FormData) -> str | None:
+    """The comment as typed (never cut: one over `COMMENT_MAX` is refused, see
+    `_comment_problem`)."""
     text = str(form.get("comment") or "").strip()
-    return text[:COMMENT_MAX] or None
+    return text or None
+
+
+def _comment_problem(
+    request: Request, comment: str | None, section: str = "current"
+) -> Problems | None:
+    """A comment longer than the history keeps is refused as it is, next to its field."""
+    if comment is None or len(comment) <= COMMENT_MAX:
+        return None
+    _ = gettext_for(request)
+    message = _(
+        "The comment has %(count)s characters; at most %(max)s are allowed. Shorten it: "
+        "nothing was cut."
+    ) % {"count": len(comment), "max": COMMENT_MAX}
+    field = "comment-earlier" if section == "earlier" else "comment"
+    return Problems(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        message=message,
+        field_errors={field: [message]},
+        error_summary=[{"text": message, "target": field}],
+        section=section,
+    )
+
+
+def title_problem(request: Request, title: str) -> str | None:
+    """Why a title cannot be used as typed (said, never mended: a long title is not cut)."""
+    _ = gettext_for(request)
+    if not title:
+        return _("A request needs a title.")
+    if len(title) > TITLE_MAX:
+        return _(
+            "The title has %(count)s characters; at most %(max)s are allowed. Shorten it: "
+            "nothing was cut."
+        ) % {"count": len(title), "max": TITLE_MAX}
+    return None
 
 
 # ---------------------------------------------------------------- new request
@@ -104,10 +142,11 @@ def _new_page(
         "request_new.html",
         {
             "programmes": programmes,
-            "embs": engine.list_embs(),
+            "embs": engine.list_embs(active_only=True),  # deactivated ones open no request
             "values": values,
             "errors": errors or {},
             "message": message,
+            "title_max": TITLE_MAX,
         },
         status_code=status_code,
     )
@@ -127,8 +166,9 @@ def create_request(
     _ = gettext_for(request)
     if values["programme"] not in engine.registry.names():
         errors["programme"] = [_("Choose a programme.")]
-    if not values["title"]:
-        errors["title"] = [_("A request needs a title.")]
+    title_refused = title_problem(request, values["title"])
+    if title_refused is not None:
+        errors["title"] = [title_refused]
     if not errors:
         try:
             view = engine.create(
@@ -253,8 +293,15 @@ def _render_request(
             for f in c.transition.collects
         ]
         extra = list({fd.name: fd for fd in extra}.values())
-        reasons = [_reason(f, d, fmt) for f in a.failures] or list(a.reasons)
-        if problems.trigger == a.trigger and problems.guard_reasons:
+        tried = problems.trigger == a.trigger
+        # a step that asks for typed input (a reason for declining…) shows its field and its
+        # button; "fill it in" is said only once the user tried without it, next to the field
+        own = {fd.name for fd in extra}
+        failures = [f for f in a.failures if tried or f.get("field") not in own]
+        reasons = [_reason(f, d, fmt) for f in failures]
+        if not a.failures:
+            reasons = list(a.reasons)
+        if tried and (problems.guard_reasons or problems.field_errors):
             reasons = problems.guard_reasons
         actions.append(
             {
@@ -263,7 +310,7 @@ def _render_request(
                 "allowed": a.allowed,
                 "reasons": reasons,
                 "refused": problems.trigger == a.trigger,
-                "widgets": forms.build_all(extra, draft, fmt, errors),
+                "widgets": _note_mailed(forms.build_all(extra, draft, fmt, errors), d, request),
             }
         )
     left = [s for s in states_left(d, history, working) if d.states[s].collects]
@@ -303,12 +350,21 @@ def _render_request(
         ),
         "diagram_text": diagram_svg.text_alternative(d, request_language(request)),
         "actions": actions,
-        "current_widgets": forms.build_all(
-            current_fields, current_draft, fmt, errors if problems.section == "current" else {}
+        "current_widgets": _note_mailed(
+            forms.build_all(
+                current_fields, current_draft, fmt, errors if problems.section == "current" else {}
+            ),
+            d,
+            request,
         ),
-        "earlier_widgets": forms.build_all(
-            earlier_fields, earlier_draft, fmt, errors if problems.section == "earlier" else {}
+        "earlier_widgets": _note_mailed(
+            forms.build_all(
+                earlier_fields, earlier_draft, fmt, errors if problems.section == "earlier" else {}
+            ),
+            d,
+            request,
         ),
+        "comment_max": COMMENT_MAX,
         "history": list(reversed(history)),
         "timer_due": _timer_due(history),
         "timeline": timeline,
@@ -325,6 +381,22 @@ def _render_request(
         status_code=problems.status_code,
         headers=NO_STORE,  # writers see the signed links to share: never cached
     )
+
+
+def _note_mailed(
+    widgets: list[forms.Widget], definition: WorkflowDefinition, request: Request
+) -> list[forms.Widget]:
+    """Under each field a mail prints for partners, whom it goes to (from the definitions:
+    `web.mailed_fields`), so nobody types an internal remark into the EMB's e-mail."""
+    mailed = mailed_fields(definition)
+    language = request_language(request)
+    _ = gettext_for(request)
+    for w in widgets:
+        roles = mailed.get(w.name)
+        if roles:
+            who = vocabulary.terms("recipient", list(roles), language)
+            w.mailed_to = _("Sent word for word to %(recipients)s by e-mail.") % {"recipients": who}
+    return widgets
 
 
 def _timer_due(history: list[HistoryEntry]) -> dict[int, Any]:
@@ -369,19 +441,35 @@ def _refused(
 ) -> tuple[Problems, dict[str, Any]]:
     """The problems to show for a refused submission, and the values to put back in the form."""
     problems = Problems(message=exc.say(fmt.language), trigger=trigger, section=section)
-    fields = wf.definition.fields
     if isinstance(exc, GuardFailed):
         problems.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
-        problems.guard_reasons = [
-            _reason(d, wf.definition, fmt)
-            for d in exc.details
-            if isinstance(d, dict) and d.get("reason")
-        ]
+        # a field the step itself asks for (its reason) is marked at that field; the other
+        # rules are listed under the step's button; all of them are summarised at the top
+        own = {
+            f
+            for c in wf.candidates.get((engine.get(request_id).state, trigger or ""), ())
+            for f in c.transition.collects
+        }
+        for d in exc.details:
+            if not isinstance(d, dict) or not d.get("reason"):
+                continue
+            reason = _reason(d, wf.definition, fmt)
+            name = str(d.get("field") or "")
+            if name and name in own:
+                problems.field_errors.setdefault(forms.error_name(name), []).append(reason)
+                target: str | None = "f-" + forms.error_name(name)
+            else:
+                problems.guard_reasons.append(reason)
+                target = f"action-{trigger}" if trigger else None
+            problems.error_summary.append({"text": reason, "target": target})
     elif isinstance(exc, InvalidData):
         problems.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
         problems.field_errors = forms.errors_by_name(exc.details, fmt.language)
         problems.error_summary = [
-            f"{forms.path_label(fields, str(d['field']), fmt)}: {d['message']}"
+            {
+                "text": say(d["message"], fmt.language),
+                "target": "f-" + forms.error_name(str(d["field"])),
+            }
             for d in exc.details
             if isinstance(d, dict) and "field" in d
         ]
@@ -429,6 +517,18 @@ def save_data(
     patch = forms.parse(fields, form, view.data)
     expected = _int(form.get("expected_version"))
     comment = _comment(form)
+    too_long = _comment_problem(request, comment, section)
+    if too_long is not None:
+        return _render_request(
+            request,
+            pages,
+            engine,
+            user,
+            request_id,
+            problems=too_long,
+            patch=patch,
+            comment=comment,
+        )
     try:
         engine.update(
             request_id, actor_of(user), data=patch, expected_version=expected, comment=comment
@@ -466,6 +566,7 @@ def advance(
     wf = engine.definition_of(view)
     d = wf.definition
     trigger = str(form.get("trigger") or "")[:80]
+    section = "current"
     names = list(d.states[view.state].collects)
     for cand in wf.candidates.get((view.state, trigger), ()):
         names.extend(cand.transition.collects)
@@ -473,6 +574,18 @@ def advance(
     patch = forms.parse(fields, form, view.data)
     expected = _int(form.get("expected_version"))
     comment = _comment(form)
+    too_long = _comment_problem(request, comment, section)
+    if too_long is not None:
+        return _render_request(
+            request,
+            pages,
+            engine,
+            user,
+            request_id,
+            problems=too_long,
+            patch=patch,
+            comment=comment,
+        )
     try:
         moved = engine.advance(
             request_id,

@@ -3,6 +3,13 @@
 //    the last row is always blank; the button copies it with the next index.
 // 2. An action blocked by the rules on the saved data is enabled again as soon as a field of
 //    the form changes: the rules are checked on what is submitted, on the server.
+// 3. Bounded texts (`.char-count[data-count-for]` under them): a live count; a text over the
+//    limit is said to be too long and the form will not send it, instead of the browser
+//    cutting it silently (the `maxlength` attribute is lifted once the count is shown).
+// 4. Copy buttons for the links to share (`[data-copy-target]`); without script the link sits
+//    in a read-only field whose whole text a click selects.
+// 5. A refused form's summary of problems (`#error-summary`) gets the focus, so it is read,
+//    and the history entry of the refused post becomes the form's page (`data-page`).
 (function () {
   "use strict";
 
@@ -74,15 +81,85 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "add-row";
-      button.textContent = (document.documentElement.lang === "es" ? "Agregar otro: " : "Add another: ") +
+      button.textContent = (container.getAttribute("data-add") || "+") + ": " +
         (container.querySelector("legend") || {textContent: ""}).textContent;
       button.addEventListener("click", function () { addRow(container); });
       container.appendChild(button);
     });
   }
 
+  function counters(root) {
+    root.querySelectorAll(".char-count[data-count-for]").forEach(function (note) {
+      var field = document.getElementById(note.getAttribute("data-count-for"));
+      var max = parseInt(note.getAttribute("data-max"), 10);
+      if (!field || !max) { return; }
+      field.removeAttribute("maxlength");
+      var update = function () {
+        var length = field.value.length;
+        var over = length - max;
+        if (over > 0) {
+          var message = (note.getAttribute("data-over") || "").replace("{count}", String(over));
+          note.textContent = message;
+          note.classList.add("over");
+          field.setAttribute("aria-invalid", "true");
+          field.setCustomValidity(message);
+        } else {
+          note.textContent = (note.getAttribute("data-count") || "{count}")
+            .replace("{count}", String(length));
+          note.classList.remove("over");
+          if (!field.parentNode.querySelector(".field-error")) { field.removeAttribute("aria-invalid"); }
+          field.setCustomValidity("");
+        }
+      };
+      field.addEventListener("input", update);
+      update();
+    });
+  }
+
+  function copyButtons(root) {
+    root.querySelectorAll("input[data-select-all]").forEach(function (input) {
+      input.addEventListener("focus", function () { input.select(); });
+      input.addEventListener("click", function () { input.select(); });
+    });
+    root.querySelectorAll("button[data-copy-target]").forEach(function (button) {
+      var input = document.getElementById(button.getAttribute("data-copy-target"));
+      if (!input) { return; }
+      button.hidden = false;
+      var label = button.firstChild ? button.firstChild.textContent : "";
+      button.addEventListener("click", function () {
+        var done = function () {
+          if (button.firstChild) { button.firstChild.textContent = button.getAttribute("data-copied") || label; }
+          window.setTimeout(function () {
+            if (button.firstChild) { button.firstChild.textContent = label; }
+          }, 2000);
+        };
+        input.focus();
+        input.select();
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(input.value).then(done, function () {
+            if (document.execCommand && document.execCommand("copy")) { done(); }
+          });
+        } else if (document.execCommand && document.execCommand("copy")) {
+          done();
+        }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     wire(document);
+    counters(document);
+    copyButtons(document);
+    var summary = document.getElementById("error-summary");
+    if (summary) {
+      summary.focus();
+      // the refused post's entry in the history becomes the form's own page: reload and
+      // Back then get it, instead of offering to send the form again
+      var page = summary.getAttribute("data-page");
+      if (page && window.history && window.history.replaceState) {
+        window.history.replaceState(null, "", page);
+      }
+    }
     var form = document.getElementById("request-form");
     if (form) {
       var enable = function () {

@@ -131,7 +131,7 @@ def sessions_have_speakers(ctx: GuardContext) -> list[Text]:
 
 def _too_few_in_session(name: Text, named: int, minimum: int) -> Text:
     if named == 0 and minimum == 1:
-        return Text("%(session)s has no named speaker; assign at least one.", session=name)
+        return Text("%(session)s has no named speaker: add at least one speaker.", session=name)
     if named == 0:
         return Text(
             "%(session)s has no named speaker; assign at least %(minimum)s.",

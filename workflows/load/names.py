@@ -9,6 +9,7 @@ from typing import Any
 from config.yaml_reader import LocatedDict
 from workflows.definition import (
     ATTACHMENTS,
+    DELEGATE_DOCUMENTS,
     INTERNAL_RECIPIENTS,
     RECIPIENT_ROLES,
     REQUIRED_LANGUAGES,
@@ -88,16 +89,36 @@ def notify(
                 )
         for kind in attach:
             if kind not in ATTACHMENTS:
-                ctx.p.at((*at, "attach"), f"unknown attachment '{kind}' (known: ics)")
+                ctx.p.at(
+                    (*at, "attach"),
+                    f"unknown attachment '{kind}' (known: {', '.join(ATTACHMENTS)})",
+                )
             elif kind == "ics" and not {"event_start", "event_end"} <= fields.keys():
                 ctx.p.at(
                     (*at, "attach"),
                     "an 'ics' invitation needs the fields event_start and event_end",
                 )
+            elif kind in DELEGATE_DOCUMENTS:
+                _delegate_documents(ctx, kind, fields, (*at, "attach"))
         _template_languages(ctx, template, recipients, (*at, "template"))
         due_field, due_days = due(ctx, item.get("due"), (*at, "due"), fields)
         out.append(NotifyDef(template, recipients, attach, due_field, due_days, ctx.p.line(at)))
     return tuple(out)
+
+
+def _delegate_documents(ctx: Context, kind: str, fields: dict[str, FieldDef], where: Where) -> None:
+    """The delegates' documents (documents/) are written from the `delegates` list (each
+    with a `name`) and the event's dates."""
+    people = fields.get("delegates")
+    items = people.items if people is not None and people.type == "list" else None
+    if items is None or items.type != "object" or "name" not in {f.name for f in items.fields}:
+        ctx.p.at(
+            where,
+            f"'{kind}' is written for each delegate: it needs the field 'delegates', a list "
+            "of objects with a 'name'",
+        )
+    if not {"event_start", "event_end"} <= fields.keys():
+        ctx.p.at(where, f"'{kind}' needs the fields event_start and event_end")
 
 
 def _template_languages(

@@ -187,7 +187,11 @@ NOTIFY = Record(
     {
         "template": Name(doc="A folder of notifications/templates/."),
         "to": NameOrList(OneOf(RECIPIENT_ROLES), doc="Recipients."),
-        "attach": NameOrList(OneOf(ATTACHMENTS), doc="ics: a calendar invitation."),
+        "attach": NameOrList(
+            OneOf(ATTACHMENTS),
+            doc="ics: a calendar invitation; invitation_letter, agenda_pack: each delegate's "
+            "invitation letter (visa) and agenda pack, PDF (a delegate receives their own).",
+        ),
         "due": Ref("due"),
     },
     required=("template", "to"),
