@@ -38,8 +38,10 @@ PUBLIC_SOURCES = (
     "engine/vocabulary.py",
     "engine/operations/validation.py",
     "web/pages/links.py",
+    "web/pages/errors.py",  # error pages: the public layout on /report and /status too
     "web/public_language.py",
     "web/templates/report_form.html",
+    "web/templates/_fields.html",  # the report form's counters and error summary
     "web/templates/report_done.html",
     "web/templates/status.html",
     "web/templates/public_base.html",

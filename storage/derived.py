@@ -58,6 +58,9 @@ PERSON_FIELDS = ("contact_name",)
 
 _zone: ZoneInfo = ZoneInfo("America/Mexico_City")
 _WORD = re.compile(r"\w+")
+# "EMB-07", "e-voting", "N.º 5/2016": kept whole as well as word by word, so that a search for
+# the whole code is one narrow range, not "every code beginning with emb" cut down by "07"
+_COMPOUND = re.compile(r"\w+(?:[-/.]\w+)+")
 
 
 def use_zone(zone: ZoneInfo) -> None:
@@ -77,13 +80,17 @@ def words(text: str | None) -> set[str]:
     """The folded words of a text (letters and digits of any script), cut to the column."""
     if not text:
         return set()
-    return {w[:TOKEN_MAX] for w in _WORD.findall(fold(text))}
+    folded = fold(text)
+    return {w[:TOKEN_MAX] for w in (*_WORD.findall(folded), *_COMPOUND.findall(folded))}
 
 
 def query_terms(query: str, *, limit: int = 8) -> list[str]:
     """The words a search looks for, in order, at most `limit` ("#42" → "42")."""
     found: list[str] = []
-    for w in _WORD.findall(fold(query)):
+    folded = fold(query)
+    # a compound is looked for whole; its parts only where they stand alone
+    terms = _COMPOUND.findall(folded) + _WORD.findall(_COMPOUND.sub(" ", folded))
+    for w in terms:
         w = w[:TOKEN_MAX]
         if w not in found:
             found.append(w)

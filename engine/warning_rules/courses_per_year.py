@@ -4,7 +4,8 @@ year and each one is for a different región").
 Not a refusal: a coordinator may have good reasons for a third course or a second one in the
 same region. From intake (so it is seen before `accept`) until the course is over, a course
 whose year has another course gets a warning naming that course and its region — sharper when
-the region is the same, and one more when the year has more than two courses.
+the region is the same, and one more when the year has more than two courses (which names at
+most three of the others, same region first, and counts them all).
 
 A course's year is the year of its start date, or, before dates are set (at intake), the year
 the request was created (local date). Declined and withdrawn courses do not count."""
@@ -21,6 +22,9 @@ from workflows.guards.reading import parse_date
 
 PROGRAMME = "specialization_course"
 COURSES_A_YEAR = 2
+# the other courses a warning names, same region first: past that, the count says it (a year
+# with dozens of courses must not put dozens of sentences on each course's page and row)
+NAMED_AT_MOST = 3
 NOT_HELD = frozenset({"declined", "withdrawn"})  # courses that will not take place
 
 
@@ -62,9 +66,14 @@ def courses_per_year(ctx: WarningContext) -> list[Notice]:
         and course_year(other, local(other.created_at)) == year
     ]
     region = row.data.get("region")
+
+    def same_region(other: RequestRow) -> bool:
+        return bool(isinstance(region, str) and region and other.data.get("region") == region)
+
     notices: list[Notice] = []
-    for other in others:
-        same = isinstance(region, str) and region and other.data.get("region") == region
+    named = sorted(others, key=lambda o: (not same_region(o), o.id))[:NAMED_AT_MOST]
+    for other in named:
+        same = same_region(other)
         if same:
             notices.append(
                 Notice(

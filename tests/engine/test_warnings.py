@@ -120,3 +120,20 @@ def test_request_show_json_lists_the_warnings_in_the_chosen_language(
     assert "África" in warning["message"]
     first = cicie("request", "show", str(ids[0]), "--json")
     assert [w["code"] for w in first["warnings"]] == ["course_second_in_year"]
+
+
+def test_a_crowded_year_names_a_few_courses_and_counts_them_all(
+    engine: Engine, make_emb: Callable[..., str], coordinator: Actor
+) -> None:
+    """Dozens of courses in a year: each course's page says how many, and names only the
+    first few, same region first (not one sentence per other course)."""
+    regions = ["europe", "asia_pacific", "caribbean", "asia_pacific", "europe", "asia_pacific", "africa"]
+    made = [course(engine, make_emb, region, f"Course {i}") for i, region in enumerate(regions)]
+    last = made[-1]  # the only one for Africa
+    notices = engine.show(made[1].id, coordinator)[0].warnings
+    named = [n for n in notices if n.field == "region"]
+    assert len(named) == 3
+    assert [n.code for n in named][:2] == ["course_same_region", "course_same_region"]
+    (count,) = [n for n in notices if n.field is None]
+    assert count.message.say("en").startswith("7 courses are planned for 2026")
+    assert len([n for n in engine.show(last.id, coordinator)[0].warnings if n.field]) == 3

@@ -78,6 +78,9 @@ def test_search_finds_by_organisation_code_and_name(sign_in: SignIn, world: dict
     assert found_ids(browser.get("/requests", params={"q": "jurado nacional"}).text) == [
         world["peru"].id
     ]
+    # a code is looked for whole, and a beginning of it is enough
+    assert found_ids(browser.get("/requests", params={"q": "ke-ie"}).text) == [world["kenya"].id]
+    assert found_ids(browser.get("/requests", params={"q": "MX-IEBC"}).text) == []
 
 
 def test_search_finds_a_delegate_by_name_without_accents(
