@@ -127,7 +127,15 @@ def test_a_crowded_year_names_a_few_courses_and_counts_them_all(
 ) -> None:
     """Dozens of courses in a year: each course's page says how many, and names only the
     first few, same region first (not one sentence per other course)."""
-    regions = ["europe", "asia_pacific", "caribbean", "asia_pacific", "europe", "asia_pacific", "africa"]
+    regions = [
+        "europe",
+        "asia_pacific",
+        "caribbean",
+        "asia_pacific",
+        "europe",
+        "asia_pacific",
+        "africa",
+    ]
     made = [course(engine, make_emb, region, f"Course {i}") for i, region in enumerate(regions)]
     last = made[-1]  # the only one for Africa
     notices = engine.show(made[1].id, coordinator)[0].warnings
