@@ -9,7 +9,7 @@ is stable for scripts (`request show --json` → `"warnings": [{"code", "message
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -46,6 +46,16 @@ class WarningContext:
     today: date
     catalogues: Catalogues
     business: BusinessTime
+    # what rules read about other rows, kept for the other requests of the same read (a
+    # dashboard page asks for 50 requests' warnings: one year's courses, or one organisation's
+    # country, is read once, not once per listed request)
+    shared: dict[object, Any] = field(default_factory=dict, compare=False)
+
+    def once(self, key: object, read: Callable[[], Any]) -> Any:
+        """`read()`, or what it gave for `key` earlier in this read."""
+        if key not in self.shared:
+            self.shared[key] = read()
+        return self.shared[key]
 
 
 WarningRule = Callable[[WarningContext], list[Notice]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -46,9 +47,15 @@ def show(
         return view, availability(engine, wf, row, actor)
 
 
-def _warnings(engine: EngineCore, conn: sa.Connection, row: RequestRow) -> tuple[Notice, ...]:
+def _warnings(
+    engine: EngineCore,
+    conn: sa.Connection,
+    row: RequestRow,
+    shared: dict[object, Any] | None = None,
+) -> tuple[Notice, ...]:
     """What does not block `row` but a coordinator must see, read in the caller's
-    transaction; today is the engine clock's date in the centre's zone."""
+    transaction; today is the engine clock's date in the centre's zone. `shared`: the reads
+    of other rows the rules made for the other requests of the same transaction."""
     wf = engine.registry.get(conn, row.programme, row.workflow_version)
     context = WarningContext(
         conn=conn,
@@ -57,6 +64,7 @@ def _warnings(engine: EngineCore, conn: sa.Connection, row: RequestRow) -> tuple
         today=engine.business_time.local_date(engine.clock()),
         catalogues=engine.catalogues,
         business=engine.business_time,
+        shared={} if shared is None else shared,
     )
     return tuple(warnings_for(context))
 
@@ -69,11 +77,12 @@ def warnings(engine: EngineCore, request_ids: Iterable[int]) -> dict[int, tuple[
         # the listed rows in one statement, not one each (a dashboard page lists 50)
         wanted = list(dict.fromkeys(request_ids))
         rows = requests.by_ids(conn, wanted)
+        shared: dict[object, Any] = {}
         for request_id in wanted:
             row = rows.get(request_id)
             if row is None:
                 continue
-            found = _warnings(engine, conn, row)
+            found = _warnings(engine, conn, row, shared)
             if found:
                 out[request_id] = found
     return out

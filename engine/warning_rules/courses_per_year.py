@@ -60,7 +60,9 @@ def courses_per_year(ctx: WarningContext) -> list[Notice]:
         other
         # the courses of that year only (the derived year facet: event or creation year),
         # never every course of every year (issue 16: a request page must not grow with them)
-        for other in requests.in_year(ctx.conn, PROGRAMME, year)
+        for other in ctx.once(
+            ("courses_in_year", year), lambda: requests.in_year(ctx.conn, PROGRAMME, year)
+        )
         if other.id != row.id
         and other.state not in NOT_HELD
         and course_year(other, local(other.created_at)) == year

@@ -71,7 +71,7 @@ def election_windows(ctx: WarningContext) -> list[Notice]:
     if state is None or state.final:
         return []
     calendar = load_elections()
-    country = emb_country(ctx.conn, row.emb_code)
+    country = ctx.once(("emb_country", row.emb_code), lambda: emb_country(ctx.conn, row.emb_code))
     elections = known_elections(calendar, country, parse_date(row.data.get("next_election")))
     start = parse_date(row.data.get("event_start"))
     end = parse_date(row.data.get("event_end")) or start
