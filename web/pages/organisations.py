@@ -229,18 +229,11 @@ def deactivate_organisation(
     organisation_id: OrganisationId,
 ) -> Response:
     _ = gettext_for(request)
-    organisation = engine.organisations.get(organisation_id)
-    organisation = engine.organisations.set_active(organisation.code, False)
-    flash(
-        request,
-        _(
-            "%(name)s is deactivated: it keeps its requests, but is no longer offered for new "
-            "ones. Reactivate it here when needed."
-        )
-        % {"name": organisation.name},
-        "ok",
+    said = _(
+        "%(name)s is deactivated: it keeps its requests, but is no longer offered for new "
+        "ones. Reactivate it here when needed."
     )
-    return _to_page(organisation)
+    return _set_active(request, engine, organisation_id, False, said)
 
 
 @router.post("/organisations/{organisation_id}/activate")
@@ -252,11 +245,15 @@ def activate_organisation(
     organisation_id: OrganisationId,
 ) -> Response:
     _ = gettext_for(request)
+    said = _("%(name)s is active again: it may open new requests.")
+    return _set_active(request, engine, organisation_id, True, said)
+
+
+def _set_active(
+    request: Request, engine: Engine, organisation_id: int, active: bool, said: str
+) -> Response:
+    """Deactivate or reactivate, say so (`said` names the organisation) and show its page."""
     organisation = engine.organisations.get(organisation_id)
-    organisation = engine.organisations.set_active(organisation.code, True)
-    flash(
-        request,
-        _("%(name)s is active again: it may open new requests.") % {"name": organisation.name},
-        "ok",
-    )
+    organisation = engine.organisations.set_active(organisation.code, active)
+    flash(request, said % {"name": organisation.name}, "ok")
     return _to_page(organisation)
