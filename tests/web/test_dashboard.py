@@ -141,6 +141,11 @@ def test_the_list_pages_by_fifty(
     assert len(listed_ids(second)) == 7
     assert not set(listed_ids(first)) & set(listed_ids(second))
     assert browser.get("/?page=99").status_code == 200  # past the end: the last page
+    # the pager's links lead there, keeping the filters
+    assert 'rel="next" href="/?page=2"' in first
+    assert 'rel="prev" href="/?page=1"' in second
+    filtered = browser.get("/", params={"programme": "international_workshop"}).text
+    assert 'rel="next" href="/?programme=international_workshop&amp;page=2"' in filtered
 
 
 def _bulk(runtime: Runtime, engine: Engine, n: int) -> None:
