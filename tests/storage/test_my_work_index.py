@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
 from storage import my_work
 from storage.db import Database
 from storage.my_work import Scope
+from tests.storage.plans import plan_text
 
 PROGRAMME_STATE_INDEXES = ("ix_request_programme_state", "ix_request_state_programme")
 SCOPE = Scope(
@@ -24,22 +23,12 @@ SCOPE = Scope(
 )
 
 
-def _plan(db: Database, statement: sa.Select) -> str:
-    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
-    with db.engine.connect() as conn:
-        if db.engine.dialect.name == "sqlite":
-            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
-            return " ".join(str(r[-1]) for r in rows)
-        conn.exec_driver_sql("SET enable_seqscan = off")  # the table is small in a test
-        return " ".join(str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
-
-
 def test_the_navigation_count_reads_only_the_programme_state_index(database_url: str) -> None:
     db = Database(database_url)
     try:
         statement = my_work.count_statement(SCOPE)
         assert statement is not None
-        plan = _plan(db, statement)
+        plan = plan_text(db, statement)
         assert any(index in plan for index in PROGRAMME_STATE_INDEXES), plan
         if db.engine.dialect.name == "sqlite":
             assert "SEARCH request USING COVERING INDEX ix_request_" in plan, plan
@@ -56,7 +45,7 @@ def test_the_overdue_count_starts_from_the_due_timers(database_url: str) -> None
     try:
         now = datetime(2026, 1, 1, tzinfo=UTC)
         statement = my_work.late_timer_statement(now)
-        plan = _plan(db, statement)
+        plan = plan_text(db, statement)
         assert "ix_timer_due" in plan, plan
         assert "SCAN request" not in plan, plan
     finally:

@@ -10,23 +10,14 @@ import sqlalchemy as sa
 
 from storage import timers
 from storage.db import Database
-
-
-def _plan(db: Database, statement: sa.Select) -> str:
-    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
-    with db.engine.connect() as conn:
-        if db.engine.dialect.name == "sqlite":
-            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
-            return " ".join(str(r[-1]) for r in rows)
-        conn.exec_driver_sql("SET enable_seqscan = off")  # the table is small in a test
-        return " ".join(str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
+from tests.storage.plans import plan_text
 
 
 def test_a_requests_pending_timers_are_read_through_the_request_index(database_url: str) -> None:
     db = Database(database_url)
     try:
         statement = timers.for_request_statement(7, statuses=("pending",))
-        plan = _plan(db, statement)
+        plan = plan_text(db, statement)
         assert "ix_timer_request_status_due" in plan, plan
         assert "ix_timer_due" not in plan, plan
     finally:
@@ -43,6 +34,6 @@ def test_the_sweep_still_finds_due_timers_through_the_due_index(database_url: st
             .where(table.c.status == "pending", table.c.due_at <= sa.literal(moment))
             .order_by(table.c.due_at)
         )
-        assert "ix_timer_due" in _plan(db, statement)
+        assert "ix_timer_due" in plan_text(db, statement)
     finally:
         db.dispose()
