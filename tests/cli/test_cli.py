@@ -18,6 +18,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from cli.main import app
+from tests.cli_support import ok_json
 from tests.conftest import PROGRAMMES
 from workflows.loader import WORKFLOW_DIR
 
@@ -40,11 +41,6 @@ def cicie(cli_env: dict[str, str]) -> Run:
         return runner.invoke(app, [str(a) for a in args], env=cli_env, input=input)
 
     return run
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.stdout)
 
 
 def refused(result: Result, code: str) -> dict[str, Any]:

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from cli.main import app
 from engine.organisation_import import MAX_IMPORT_BYTES
-
-Run = Callable[..., Result]
+from tests.cli_support import Run, command_line
 
 HEADER = "code,name,country,language,email,kind"
 GOOD = [
@@ -30,13 +27,7 @@ GOOD = [
 
 @pytest.fixture
 def cicie(database_url: str, tmp_path: Path) -> Run:
-    env = {"CICIE_DATABASE_URL": database_url, "CICIE_HOME": str(tmp_path / "home")}
-    runner = CliRunner()
-
-    def run(*args: Any) -> Result:
-        return runner.invoke(app, [str(a) for a in args], env=env)
-
-    return run
+    return command_line(database_url, tmp_path / "home")
 
 
 def csv_file(tmp_path: Path, lines: list[str], *, bom: bool = False, name: str = "o.csv") -> Path:

@@ -17,6 +17,7 @@ from cli.main import app
 from engine.clock import system_clock
 from storage import embs
 from storage.db import Database
+from tests.cli_support import ok_json
 from tests.conftest import example_steps
 
 Run = Callable[..., Result]
@@ -44,11 +45,6 @@ def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     yield database
     database.dispose()
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.stdout)
 
 
 def refused(result: Result, code: str) -> dict[str, Any]:

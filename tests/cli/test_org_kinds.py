@@ -6,33 +6,16 @@ and the refusal when a kind may not request a programme. On SQLite and PostgreSQ
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from cli.main import app
-
-Run = Callable[..., Result]
+from tests.cli_support import Run, command_line, ok_json
 
 
 @pytest.fixture
 def cicie(database_url: str, tmp_path: Path) -> Run:
-    env = {"CICIE_DATABASE_URL": database_url, "CICIE_HOME": str(tmp_path / "home")}
-    runner = CliRunner()
-
-    def run(*args: Any) -> Result:
-        return runner.invoke(app, [str(a) for a in args], env=env)
-
-    return run
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.stdout)
+    return command_line(database_url, tmp_path / "home")
 
 
 PARTY = (

@@ -21,6 +21,7 @@ from engine.links import LinkRevoked, LinkSigner
 from engine.links_ops import current_epoch
 from notifications.links import admit, link_maker
 from notifications.recipients import RecipientResolver
+from tests.cli_support import ok_json
 from tests.conftest import example_steps
 
 Run = Callable[..., Result]
@@ -50,11 +51,6 @@ def same_site(env: dict[str, str]) -> Iterator[Runtime]:
     rt = build_runtime(settings)
     yield rt
     rt.close()
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.stdout)
 
 
 def honoured(rt: Runtime, url: str) -> bool:

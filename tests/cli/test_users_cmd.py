@@ -18,6 +18,7 @@ from typer.testing import CliRunner, Result
 from cli.main import app
 from engine.accounts import Accounts
 from engine.bootstrap import Runtime
+from tests.cli_support import ok_json
 
 Run = Callable[..., Result]
 PASSWORD = "a long enough password"
@@ -63,11 +64,6 @@ def add(cicie: Run) -> Callable[[str, str], None]:
         )
 
     return make
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.stdout)
 
 
 def refused(result: Result, code: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner, Result
 
 from cli.main import app
+from tests.cli_support import ok_json
 from tests.results.conftest import PRINTED_COLUMN_TOTALS, PRINTED_YEAR_TOTALS
 
 Run = Callable[..., Result]
@@ -32,11 +33,6 @@ def cicie(database_url: str, tmp_path: Path) -> Run:
         return runner.invoke(app, [str(a) for a in args], env=env)
 
     return run
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output + result.stderr
-    return json.loads(result.stdout)
 
 
 def test_import_the_brochure_twice_then_report_it_as_json(cicie: Run) -> None:
