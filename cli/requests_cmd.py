@@ -15,6 +15,7 @@ from cli.words import (
     request_line,
     timeline_lines,
     words_for,
+    work_lines,
 )
 from engine.actor import Actor
 from i18n import Text
@@ -284,3 +285,23 @@ def request_list(
 from cli.letter_cmd import request_letter  # noqa: E402
 
 request_app.command("letter")(request_letter)
+
+
+@request_app.command("work")
+def request_work(
+    actor: AsOption = "coordinator",
+    page: Annotated[
+        int, typer.Option("--page", min=1, max=100_000, help="Page N (25 a page).")
+    ] = 1,
+    as_json: JsonFlag = False,
+    lang: LangOption = None,
+) -> None:
+    """Needs my action: the requests a role can move forward now, overdue first, with what
+    blocks each step and when it is due (the web page /work)."""
+    lang = chosen_language(lang)
+    with domain_errors(as_json, lang), runtime(language=lang, read_only=True) as rt:
+        from engine.my_work import load_my_work
+
+        work = load_my_work(rt.engine, Actor.parse(actor), page)
+        zone = rt.settings.timezone
+        emit(work.to_dict(lang), as_json, lambda: "\n".join(work_lines(work, lang, zone)))

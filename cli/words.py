@@ -18,6 +18,7 @@ from i18n.vocabulary import actor, humanise, language_name, term, terms, timer_c
 
 if TYPE_CHECKING:  # types only: a command group imports this module for its `--help` too
     from engine.bootstrap import Runtime
+    from engine.my_work import MyWork
     from engine.views import Availability, HistoryEntry, RequestView, TimelineEntry
     from workflows.definition import WorkflowDefinition
 
@@ -220,3 +221,63 @@ def delivery_text(result: dict[str, int], lang: str) -> str:
         retrying=result.get("retrying", 0),
         dead=result.get("dead", 0),
     ).say(lang)
+
+
+def work_lines(work: MyWork, lang: str, zone: str) -> list[str]:
+    """ "Needs my action" as text: the summary, each request with its steps (the trigger to
+    type beside each, and why a step is blocked), its due moment, and the escalations
+    addressed to the role."""
+    if not work.can_act:
+        return [
+            Text(
+                "Your role (%(role)s) can read every request but not move one forward, so no "
+                "request waits for you.",
+                role=term("role", work.role, lang),
+            ).say(lang)
+        ]
+    summary = Text("Requests you can move forward now: %(count)s.", count=work.counts.total)
+    lines = [summary.say(lang)]
+    if work.counts.overdue:
+        lines[0] += " " + Text("Overdue: %(count)s.", count=work.counts.overdue).say(lang)
+    for item in work.items:
+        org = f"{item.emb_name} ({item.emb_code})" if item.emb_code else "—"
+        head = f"#{item.id} {item.title} · {item.programme_title.get(lang)} · "
+        head += f"{item.state_label.get(lang)} · {org}"
+        lines.append(head)
+        due = []
+        if item.overdue:
+            due.append(Text("Past due").say(lang))
+        if item.due_at is not None:
+            label = f" · {item.due_label.get(lang)}" if item.due_label is not None else ""
+            due.append(moment(item.due_at, lang, zone) + label)
+        if due:
+            lines.append("  " + " · ".join(due))
+        for action in item.actions:
+            said = action.label.get(lang) if action.label is not None else action.trigger
+            if action.allowed:
+                sentence = Text(
+                    "%(action)s (%(trigger)s): possible now", action=said, trigger=action.trigger
+                )
+            else:
+                sentence = Text(
+                    "%(action)s (%(trigger)s): not possible yet",
+                    action=said,
+                    trigger=action.trigger,
+                )
+            lines.append("  " + sentence.say(lang))
+            lines.extend(f"    - {reason.say(lang)}" for reason in action.reasons)
+    if work.escalations_to:
+        to = terms("recipient", work.escalations_to, lang)
+        lines.append(Text("Escalated to %(recipients)s", recipients=to).say(lang))
+        for note in work.escalations:
+            parts = [f"#{note.request_id} {note.title}"]
+            if note.timer_label is not None:
+                parts.append(note.timer_label.get(lang))
+            if note.fired_at is not None:
+                parts.append(moment(note.fired_at, lang, zone))
+            lines.append("  " + " · ".join(parts))
+        if not work.escalations:
+            lines.append("  " + Text("No escalation is waiting for you.").say(lang))
+    if work.pages > 1:
+        lines.append(Text("Page %(page)s of %(pages)s", page=work.page, pages=work.pages).say(lang))
+    return lines

@@ -39,7 +39,7 @@ from engine.operations.core import EngineCore
 from engine.operations.rules import REQUIRED_GUARD
 from engine.registry import WorkflowRegistry
 from engine.views import Availability
-from i18n import Text
+from i18n import Text, say
 from storage import my_work as store
 from storage import requests, timers
 from storage.my_work import FiredEscalation, Scope
@@ -101,6 +101,54 @@ class WorkItem:
     escalations: tuple[EscalationNote, ...] = ()
 
 
+def _said(label: Any, language: str) -> str | None:
+    return label.get(language) if label is not None else None
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _action_dict(action: WorkAction, language: str) -> dict[str, Any]:
+    return {
+        "trigger": action.trigger,
+        "label": _said(action.label, language),
+        "allowed": action.allowed,
+        "reasons": [say(r, language) for r in action.reasons],
+    }
+
+
+def _escalation_dict(note: EscalationNote, language: str) -> dict[str, Any]:
+    return {
+        "request_id": note.request_id,
+        "title": note.title,
+        "programme": note.programme,
+        "state_label": _said(note.state_label, language),
+        "timer_label": _said(note.timer_label, language),
+        "recipients": list(note.recipients),
+        "fired_at": _when(note.fired_at),
+    }
+
+
+def _item_dict(item: WorkItem, language: str) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "programme": item.programme,
+        "programme_title": _said(item.programme_title, language),
+        "state": item.state,
+        "state_label": _said(item.state_label, language),
+        "emb": item.emb_code,
+        "emb_name": item.emb_name,
+        "created_at": item.created_at.isoformat(),
+        "due_at": _when(item.due_at),
+        "due_label": _said(item.due_label, language),
+        "overdue": item.overdue,
+        "actions": [_action_dict(a, language) for a in item.actions],
+        "escalations": [_escalation_dict(e, language) for e in item.escalations],
+    }
+
+
 @dataclass
 class MyWork:
     role: str
@@ -112,6 +160,22 @@ class MyWork:
     escalations: list[EscalationNote] = field(default_factory=list)
     escalations_to: tuple[str, ...] = ()
     more_escalations: bool = False
+
+    def to_dict(self, language: str) -> dict[str, Any]:
+        """The JSON form (API and `cicie request work --json`): codes beside labels and
+        sentences said in `language`, moments as ISO 8601 in UTC for scripts."""
+        return {
+            "role": self.role,
+            "can_act": self.can_act,
+            "total": self.counts.total,
+            "overdue": self.counts.overdue,
+            "page": self.page,
+            "pages": self.pages,
+            "items": [_item_dict(i, language) for i in self.items],
+            "escalations_to": list(self.escalations_to),
+            "escalations": [_escalation_dict(e, language) for e in self.escalations],
+            "more_escalations": self.more_escalations,
+        }
 
 
 # ---------------------------------------------------------------- what a role can act on

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine.compiler import CompiledWorkflow
 from engine.diagram import mermaid
 from engine.errors import InvalidData
+from engine.my_work import load_my_work
 from engine.views import RequestView
 from i18n import SOURCE_LANGUAGE, UI_LANGUAGES, negotiate
 from web.params import (
@@ -232,6 +233,19 @@ def show_request(
         "available": [a.to_dict(language) for a in available],
         "warnings": view.warnings_dicts(language),
     }
+
+
+@router.get("/work")
+def my_work(
+    engine: EngineDep,
+    user: CurrentUser,
+    language: Language,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> dict[str, Any]:
+    """Needs my action: the requests the caller's role can move forward now, overdue first (25
+    a page), each step with whether it is allowed and why not, the next due moment, and the
+    escalations addressed to the role (the page /work)."""
+    return load_my_work(engine, actor_of(user), page).to_dict(language)
 
 
 @router.post("/requests/{request_id}/advance")

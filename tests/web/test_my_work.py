@@ -16,7 +16,7 @@ from engine.clock import ManualClock
 from engine.my_work import PAGE_SIZE
 from engine.service import Engine
 from engine.views import RequestView
-from tests.web.conftest import SignIn, csrf_of
+from tests.web.conftest import Auth, SignIn, csrf_of
 
 COORDINATOR = Actor("coordinator", "ana")
 
@@ -224,3 +224,41 @@ def test_pages_of_twenty_five_and_bounded_parameters(
         refused = browser.get(f"/work?page={bad}")
         assert 400 <= refused.status_code < 500, bad
         assert refused.headers["content-type"].startswith("text/html"), bad
+
+
+def test_the_api_gives_the_same_list_with_codes_and_labels(
+    auth: Auth,
+    client: TestClient,
+    make_request: Callable[..., RequestView],
+    clock: ManualClock,
+) -> None:
+    waiting = make_request("international_workshop", "intake")
+    clock.advance(timedelta(days=20))
+    newer = make_request("international_workshop", "intake")
+    make_request("international_workshop", "closed")
+    answer = client.get(
+        "/api/work", headers={**auth("coordinator", "ana"), "Accept-Language": "es"}
+    )
+    assert answer.status_code == 200
+    work = answer.json()
+    assert (work["total"], work["overdue"], work["page"], work["pages"]) == (2, 1, 1, 1)
+    assert [i["id"] for i in work["items"]] == [waiting.id, newer.id]
+    late = work["items"][0]
+    assert late["overdue"] is True
+    assert work["items"][1]["overdue"] is False
+    assert late["state"] == "intake"
+    assert late["state_label"] == "Recepción de la solicitud"
+    accept = next(a for a in late["actions"] if a["trigger"] == "accept")
+    assert accept["label"]
+    assert accept["label"] != "accept"
+    assert late["due_at"].endswith("+00:00")  # ISO 8601 for scripts, in UTC
+
+
+def test_the_api_bounds_the_page_and_needs_a_token(auth: Auth, client: TestClient) -> None:
+    headers = auth("coordinator", "ana")
+    assert client.get("/api/work").status_code == 401
+    assert client.get("/api/work?page=0", headers=headers).status_code == 422
+    assert client.get("/api/work?page=99999999999", headers=headers).status_code == 422
+    viewer = client.get("/api/work", headers=auth("viewer", "val")).json()
+    assert viewer["can_act"] is False
+    assert viewer["items"] == []
