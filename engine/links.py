@@ -14,11 +14,13 @@ names is still a recipient of the request is checked where links are made
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal, TypeGuard
+from typing import Any, Literal, TypeGuard
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import want_bytes
 
 from engine.clock import Clock, system_clock
 from engine.errors import CicieError
@@ -60,9 +62,21 @@ class LinkClaim:
 
 
 def _clocked_signer(clock: Clock) -> type[TimestampSigner]:
+    # derived keys by (secret, salt, derivation, digest): itsdangerous derives the key again
+    # (an HMAC) for every link signed or checked, and makes a signer per call
+    derived: dict[tuple[bytes, bytes, str, Any], bytes] = {}
+
     class ClockedSigner(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(clock().timestamp())
+
+        def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+            secret = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+            key = (secret, self.salt, self.key_derivation, self.digest_method)
+            found = derived.get(key)
+            if found is None:
+                found = derived[key] = super().derive_key(secret)
+            return found
 
     return ClockedSigner
 
@@ -73,13 +87,17 @@ class LinkSigner:
             secret,
             salt="cicie-links-v1",
             signer=_clocked_signer(clock),
-            signer_kwargs={"key_derivation": "hmac"},
+            # SHA-1 as itsdangerous's default is, but hashlib's own constructor: HMAC then runs
+            # in OpenSSL, not in Python around its lazy wrapper (the same signatures)
+            signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
         )
+        self._signer = self._serializer.make_signer()  # what `dumps` makes for each link
         self.clock = clock
 
     def token(self, request_id: int, purpose: Purpose, email: str, epoch: int = 0) -> str:
+        """`URLSafeTimedSerializer.dumps(payload)`, with one signer kept for every link."""
         payload = {"r": request_id, "p": purpose, "e": email.lower(), "x": epoch}
-        return str(self._serializer.dumps(payload))
+        return self._signer.sign(self._serializer.dump_payload(payload)).decode("utf-8")
 
     def verify(self, token: str, purpose: Purpose) -> LinkClaim:
         lifetime = LIFETIMES[purpose]

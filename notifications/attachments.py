@@ -76,11 +76,6 @@ def mark(body: bytes, refs: Sequence[Mapping[str, Any]]) -> bytes:
     return MARKER + str(len(refs)).encode("ascii") + b"\r\n" + body if refs else body
 
 
-def record(conn: sa.Connection, outbox_id: int, refs: Sequence[Mapping[str, Any]]) -> None:
-    """Store the references on the row just inserted (same transaction)."""
-    conn.execute(_OUTBOX.update().where(_OUTBOX.c.id == outbox_id).values(attachments=list(refs)))
-
-
 # ------------------------------------------------------------------ when the mail is sent
 def pending(body: bytes) -> bool:
     return body.startswith(MARKER)

@@ -161,11 +161,14 @@ def _fold(line: str, limit: int = 75) -> str:
     after a backslash or caret (an escape is not split)."""
     if line.isascii() and len(line) < limit:
         return line
+    if line.isascii() and limit > 1:
+        return "\r\n ".join(_fold_ascii(line, limit))
     folded: list[str] = []
     current: list[str] = []
     size = 0
     for char in line:
-        width = len(char.encode("utf-8"))
+        code = ord(char)  # its UTF-8 length, without encoding it
+        width = 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
         if current and size + width >= limit:
             if len(current) > 1 and current[-1] in "\\^":
                 kept = current.pop()
@@ -181,6 +184,21 @@ def _fold(line: str, limit: int = 75) -> str:
     if current:
         folded.append("".join(current))
     return "\r\n ".join(folded)
+
+
+def _fold_ascii(line: str, limit: int) -> list[str]:
+    """`_fold`'s pieces of an ASCII line (a character an octet): `limit` − 1 characters a
+    piece (`limit` ≥ 2), one fewer when the piece would end in a backslash or caret."""
+    pieces: list[str] = []
+    start, size = 0, len(line)
+    while size - start > limit - 1:
+        end = start + limit - 1
+        if end - 1 > start and line[end - 1] in "\\^":  # not a piece of one character
+            end -= 1
+        pieces.append(line[start:end])
+        start = end
+    pieces.append(line[start:])
+    return pieces
 
 
 def invitation_by_library(

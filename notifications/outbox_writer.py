@@ -55,6 +55,7 @@ class OutboxWriter:
         emb, epoch = hot_path.emb_and_epoch(conn, request.id, request.emb)
         comment = None if isinstance(event, TimerFired) else event.comment
         today = event.at.astimezone(self.zone).date()  # the centre's day, not UTC's
+        queued: list[outbox.NewMessage] = []  # written together once all are rendered
         for note in notes:
             due = _due_date(request.data, note)
             if due is not None and due < today:  # nobody is asked "by" a day gone by
@@ -63,9 +64,10 @@ class OutboxWriter:
             chosen: dict[str, str] = {}  # language wanted → language written, for this note
             for recipient, source in self.resolver.resolve_sourced(note.to, request, emb):
                 check_address(recipient, source)  # else: whose address, and how to fix it
-                self._enqueue(
-                    conn, event, note, recipient, emb, due, comment, epoch, shared, chosen
+                queued.append(
+                    self._message(event, note, recipient, emb, due, comment, epoch, shared, chosen)
                 )
+        outbox.insert_many(conn, queued, event.at)
 
     @staticmethod
     def _notifications(event: DomainEvent) -> list[NotifyDef]:
@@ -86,9 +88,8 @@ class OutboxWriter:
             notes.extend(states[event.request.state].notify)
         return notes
 
-    def _enqueue(
+    def _message(
         self,
-        conn: sa.Connection,
         event: DomainEvent,
         note: NotifyDef,
         recipient: Recipient,
@@ -98,7 +99,8 @@ class OutboxWriter:
         epoch: int,
         shared: dict[tuple[Any, ...], tuple[str, str, str]],
         chosen: dict[str, str],
-    ) -> None:
+    ) -> outbox.NewMessage:
+        """One recipient's message of `note`, rendered, with its Message-ID."""
         request = event.request
         key = f"{request.id}:{event.history_id}:{note.template}:{recipient.address.lower()}"
         # the language first (the recipient's, else the next of their chain the catalogue
@@ -138,8 +140,7 @@ class OutboxWriter:
         # [invitation_letter, agenda_pack]`) are made by the dispatcher when it sends; the row
         # keeps references to them and the message a marker line (notifications/attachments.py)
         documents = delegate_documents.references(note, recipient, request)
-        row_id = outbox.insert(
-            conn,
+        return outbox.NewMessage(
             key=key,
             request_id=request.id,
             history_id=event.history_id,
@@ -151,10 +152,8 @@ class OutboxWriter:
             subject=rendered.subject,
             message_id=message_id,
             body=delegate_documents.mark(body, documents),
-            now=event.at,
+            attachments=documents,  # the references, on the row
         )
-        if documents and row_id is not None:
-            delegate_documents.record(conn, row_id, documents)
 
     def _invitation(
         self,

@@ -12,6 +12,12 @@ print `R&amp;D`; both use `StrictUndefined`, so a missing variable fails at enqu
 with a `TemplateError` instead of reaching a partner as an empty gap. Dates, times, money and
 catalogue labels are formatted by filters in the language the mail is actually written in.
 
+The templates are compiled once per language (`_SentenceEnvironment`): a sentence that is a
+literal is translated at compile time, so the frame every mail shares costs a few string
+pieces per render instead of a gettext call, a Markup and an escape per sentence (issue 16);
+`MailRenderer(compile_sentences=False)` renders the templates as written, and the tests check
+that both say the same, byte for byte.
+
 Rendering is done once, when a mail is queued; the outbox stores the bytes `build_message`
 returns, with a `Message-ID` derived from the outbox key so a resend is the same message.
 """
@@ -19,18 +25,22 @@ returns, with a `Message-ID` derived from the outbox key so a resend is the same
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 import functools
 import gettext as gettext_module
 import hashlib
 import os
 import re
+import struct
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from email.headerregistry import Address
 from email.utils import format_datetime
+from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -42,7 +52,9 @@ from babel.dates import format_date
 from babel.dates import format_datetime as babel_datetime
 from babel.lists import format_list
 from babel.numbers import format_currency
+from jinja2 import nodes
 from jinja2.exceptions import FilterArgumentError
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
 
 import i18n
@@ -150,6 +162,17 @@ def _babel(language: str) -> Locale:
     return Locale.parse(language)
 
 
+# values whose formatting depends on nothing else (a str, a date, a datetime with its zone)
+_DATE_VALUES = (str, dt.date)
+_REMEMBERED = 4096
+
+
+def _remember(cache: dict[tuple[Any, ...], str], key: tuple[Any, ...], value: str) -> None:
+    if len(cache) >= _REMEMBERED:
+        cache.clear()
+    cache[key] = value
+
+
 def _as_date(value: Any, zone: ZoneInfo) -> dt.date:
     if isinstance(value, dt.datetime):
         return _as_aware(value).astimezone(zone).date()
@@ -189,11 +212,164 @@ def _label(value: Any, language: str) -> str:
     raise FilterArgumentError(f"not a label: {value!r}")
 
 
+class _Sentences(NodeTransformer):
+    """Compiles a template's sentences, in one language, into its code: `_("Dear
+    colleagues,")` becomes the translated text itself (trusted, as gettext's result is, in
+    HTML), and `_("Dear %(name)s,", name=x)` the translated text `%` the values (escaped in
+    HTML by Markup's `%`) — exactly what the new-style gettext (`_newstyle`) returns at
+    every render. The render's `language` and `direction` (reserved: set by the renderer,
+    never by a template) become constants too. Jinja then joins constant output into one
+    string at compile time, so the frame of a mail costs a few string pieces instead of a
+    gettext call, a Markup and an escape per sentence. Anything else (`ngettext`, a sentence
+    that is not a literal) is left to the gettext callables given to each render."""
+
+    def __init__(
+        self, translations: gettext_module.NullTranslations, html: bool, language: str
+    ) -> None:
+        self.translations = translations
+        self.html = html
+        self.names = {"language": language, "direction": i18n.direction(language)}
+
+    def visit_Name(self, node: nodes.Name) -> nodes.Node:  # noqa: N802 (Jinja's visitor names)
+        if node.ctx == "load" and node.name in self.names:
+            return nodes.Const(self.names[node.name], lineno=node.lineno)
+        return node
+
+    def visit_Call(self, call: nodes.Call) -> nodes.Node:  # noqa: N802
+        node = self.generic_visit(call)  # the arguments first (a sentence inside a sentence)
+        assert isinstance(node, nodes.Call)
+        target, args = node.node, node.args
+        if not isinstance(target, nodes.Name) or node.dyn_args or node.dyn_kwargs:
+            return node
+        if not all(isinstance(a, nodes.Const) and isinstance(a.value, str) for a in args):
+            return node
+        values = [a.value for a in args]  # type: ignore[attr-defined]
+        if target.name in ("_", "gettext") and len(values) == 1:
+            text = self.translations.gettext(values[0])
+        elif target.name == "pgettext" and len(values) == 2:
+            text = self.translations.pgettext(values[0], values[1])
+        else:
+            return node
+        sentence: nodes.Expr = nodes.Const(text, lineno=node.lineno)
+        if self.html:
+            sentence = nodes.MarkSafe(sentence, lineno=node.lineno)
+        if not node.kwargs:
+            return sentence
+        pairs = [
+            nodes.Pair(nodes.Const(k.key, lineno=k.lineno), k.value, lineno=k.lineno)
+            for k in node.kwargs
+        ]
+        return nodes.Mod(sentence, nodes.Dict(pairs, lineno=node.lineno), lineno=node.lineno)
+
+
+def _assigned(tree: nodes.Template) -> Counter[str]:
+    """How many times each name is assigned in a template (sets, loops, macro parameters,
+    imports)."""
+    found: Counter[str] = Counter()
+    for node in tree.find_all((nodes.Name, nodes.Import, nodes.FromImport)):
+        if isinstance(node, nodes.Name):
+            if node.ctx in ("store", "param"):
+                found[node.name] += 1
+        elif isinstance(node, nodes.Import):
+            found[node.target] += 1
+        elif isinstance(node, nodes.FromImport):
+            for name in node.names:
+                found[name[1] if isinstance(name, tuple) else name] += 1
+    return found
+
+
+class _Replace(NodeTransformer):
+    """Loads of one name, outside blocks, macros and call blocks, replaced by a constant."""
+
+    def __init__(self, name: str, value: str | bool | int) -> None:
+        self.name = name
+        self.value = value
+
+    def visit_Name(self, node: nodes.Name) -> nodes.Node:  # noqa: N802
+        if node.ctx == "load" and node.name == self.name:
+            return nodes.Const(self.value, lineno=node.lineno)
+        return node
+
+    def visit_Block(self, node: nodes.Block) -> nodes.Node:  # noqa: N802
+        return node  # run at another moment, from a context a child template may have changed
+
+    visit_Macro = visit_CallBlock = visit_Block  # noqa: N815
+
+
+def _fold_top_level_sets(tree: nodes.Template, env: jinja2.Environment) -> None:
+    """A top-level `{% set x = … %}` whose value is a constant (once the language is compiled
+    in: `{% set start = "right" if direction == "rtl" else "left" %}`), assigned nowhere else
+    in the file and read only after it, is put where the template reads it, outside blocks and
+    macros (which run from the context at another moment). The set itself stays."""
+    assigned = _assigned(tree)
+    eval_ctx = nodes.EvalContext(env)
+    for index, node in enumerate(tree.body):
+        if not isinstance(node, nodes.Assign) or not isinstance(node.target, nodes.Name):
+            continue
+        name, expr = node.target.name, node.node
+        if assigned[name] != 1 or not isinstance(expr, nodes.Expr):
+            continue
+        try:
+            value = expr.as_const(eval_ctx)
+        except nodes.Impossible:
+            continue
+        if type(value) not in (str, bool, int):  # not Markup, nor a mutable value
+            continue
+        earlier = nodes.Template(tree.body[:index])
+        if any(n.name == name for n in earlier.find_all(nodes.Name)):
+            continue  # read (or written) before it is set: leave it to the render
+        replace = _Replace(name, value)
+        tree.body[index + 1 :] = [replace.visit(n) for n in tree.body[index + 1 :]]
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _SentenceEnvironment(jinja2.Environment):
+    """An environment whose templates are compiled in one language (`_Sentences`)."""
+
+    def __init__(
+        self, translations: gettext_module.NullTranslations, language: str, **options: Any
+    ) -> None:
+        super().__init__(**options)
+        self._sentences = _Sentences(translations, bool(options.get("autoescape")), language)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`request.title` on a plain dict without raising AttributeError first (Jinja's own
+        way, at a few hundred lookups a mail): the same answer — a dict's attribute such as
+        `items` still wins over its key, as in Jinja."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        assigned = _assigned(tree)
+        reserved = sorted(n for n in RESERVED_KEYS if assigned[n])
+        if reserved:  # what is compiled in must be what every render would read
+            raise jinja2.TemplateSyntaxError(
+                f"{reserved[0]!r} is set by the renderer: a template cannot assign it",
+                1,
+                name,
+                filename,
+            )
+        tree = self._sentences.visit(tree)
+        tree.set_environment(self)  # the nodes made here need it to be folded
+        _fold_top_level_sets(tree, self)
+        tree.set_environment(self)
+        return tree
+
+
 class MailRenderer:
     """Renders `templates/<event>/{subject.txt,body.txt,body.html}` for a recipient in the
     first language of their chain whose catalogue holds the event's sentences, with Babel
-    formatting in that language. The templates are compiled once per process (one Jinja
-    environment for text, one for HTML); the language is the gettext given to each render."""
+    formatting in that language. The templates are compiled once per process and language
+    (an environment per language for text, one for HTML), the language's sentences compiled
+    in (`_Sentences`); the gettext callables of the language are given to each render too,
+    for what cannot be compiled in (plurals)."""
 
     def __init__(
         self,
@@ -202,8 +378,13 @@ class MailRenderer:
         timezone: str = "America/Mexico_City",
         catalogues: Catalogues | None = None,
         translations: Callable[[str], gettext_module.NullTranslations] = i18n.translations,
+        compile_sentences: bool = True,
     ) -> None:
+        """`compile_sentences=False` renders as templates are written — every sentence
+        translated at render time, `language` and `direction` read from the context — for
+        checking that the compiled templates say exactly the same (tests)."""
         self.template_dir = Path(template_dir)
+        self.compile_sentences = compile_sentences
         self.zone = ZoneInfo(timezone)
         self.catalogues = catalogues if catalogues is not None else load_catalogues()
         self._translations = translations
@@ -211,20 +392,39 @@ class MailRenderer:
         # kinds of shared rendering (`render_shared`) checked in this process: True when a
         # rendering of its own differed, so each recipient gets one
         self._unshareable: dict[tuple[Any, ...], bool] = {}
-        self.text_env = self._environment(autoescape=False)
-        self.html_env = self._environment(autoescape=True)
+        self._loader = jinja2.FileSystemLoader(self.template_dir)
+        self._filter_set = self._filters()
+        # (language, html) → the environment whose templates are compiled in that language
+        self._envs: dict[tuple[str, bool], jinja2.Environment] = {}
 
     # -------------------------------------------------------------- environments
-    def _environment(self, *, autoescape: bool) -> jinja2.Environment:
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(self.template_dir),
-            autoescape=autoescape,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            finalize=_refuse_none,
-            extensions=["jinja2.ext.i18n"],
+    def environment(self, language: str, *, html: bool) -> jinja2.Environment:
+        """The environment whose templates are compiled for `language`, text or HTML: made on
+        first use, kept for the renderer's life (like the translations it reads)."""
+        env = self._envs.get((language, html))
+        if env is None:
+            env = self._envs[(language, html)] = self._environment(
+                autoescape=html, translations=self._translations(language), language=language
+            )
+        return env
+
+    def _environment(
+        self, *, autoescape: bool, translations: gettext_module.NullTranslations, language: str
+    ) -> jinja2.Environment:
+        options: dict[str, Any] = {
+            "loader": self._loader,
+            "autoescape": autoescape,
+            "undefined": jinja2.StrictUndefined,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+            "keep_trailing_newline": True,
+            "finalize": _refuse_none,
+            "extensions": ["jinja2.ext.i18n"],
+        }
+        env = (
+            _SentenceEnvironment(translations, language, **options)
+            if self.compile_sentences
+            else jinja2.Environment(**options)
         )
         # new-style gettext (`_("… %(name)s", name=value)`, values escaped in HTML); English
         # until a render gives the callables of its language (`_callables`)
@@ -232,7 +432,7 @@ class MailRenderer:
         env.install_gettext_callables(  # type: ignore[attr-defined]
             english.gettext, english.ngettext, newstyle=True
         )
-        env.filters.update(self._filters())
+        env.filters.update(self._filter_set)
         return env
 
     def _callables(self, language: str, html: bool) -> dict[str, Any]:
@@ -256,17 +456,35 @@ class MailRenderer:
         financing = self.catalogues.financing
         themes = self.catalogues.themes
 
+        # dates said once per (value, format, language): a mail says the same few dates in
+        # each of its parts, and every mail of a request says them again
+        said: dict[tuple[Any, ...], str] = {}
+
         @jinja2.pass_context
         def date(ctx: jinja2.runtime.Context, value: Any, format: str = "long") -> str:
             """`2016-06-06` → "6 de junio de 2016" / "June 6, 2016" / "6 juin 2016"."""
-            return format_date(_as_date(value, zone), format, locale=_babel(_locale(ctx)))
+            language = _locale(ctx)
+            key = ("date", type(value), value, format, language)
+            found = said.get(key) if isinstance(value, _DATE_VALUES) else None
+            if found is None:
+                found = format_date(_as_date(value, zone), format, locale=_babel(language))
+                if isinstance(value, _DATE_VALUES):
+                    _remember(said, key, found)
+            return found
 
         @jinja2.pass_context
         def datetime(ctx: jinja2.runtime.Context, value: Any, format: str = "medium") -> str:
             """An aware instant shown in the business time zone (Mexico City)."""
-            return babel_datetime(
-                _as_aware(value), format, tzinfo=zone, locale=_babel(_locale(ctx))
-            )
+            language = _locale(ctx)
+            key = ("datetime", type(value), value, format, language)
+            found = said.get(key) if isinstance(value, _DATE_VALUES) else None
+            if found is None:
+                found = babel_datetime(
+                    _as_aware(value), format, tzinfo=zone, locale=_babel(language)
+                )
+                if isinstance(value, _DATE_VALUES):
+                    _remember(said, key, found)
+            return found
 
         @jinja2.pass_context
         def money(ctx: jinja2.runtime.Context, amount: Any, currency: str) -> str:
@@ -462,12 +680,13 @@ class MailRenderer:
             "language": language,
             "direction": i18n.direction(language),
         }
-        subject = self._render(self.text_env, template, language, SUBJECT, values)
+        text_env = self.environment(language, html=False)
+        subject = self._render(text_env, template, language, SUBJECT, values)
         if not clean_header(subject):
             raise TemplateError(template, "the subject is empty", language=language)
-        text = self._render(self.text_env, template, language, TEXT, values)
+        text = self._render(text_env, template, language, TEXT, values)
         values.update(self._callables(language, True))
-        html = self._render(self.html_env, template, language, HTML, values)
+        html = self._render(self.environment(language, html=True), template, language, HTML, values)
         return subject, text, html
 
     def _render(
@@ -719,10 +938,23 @@ def _mailbox_line(name: str, address: Address) -> str:
     return f"{name}: {word}\r\n {spec}\r\n"
 
 
+_LINE = struct.Struct("76s")  # a line of base64 in a body
+_FIRST = itemgetter(0)
+
+
 def _base64_body(data: bytes) -> bytes:
-    """Base64 in 76-character lines, each ending in CRLF."""
-    encoded = base64.b64encode(data)
-    return b"".join([encoded[i : i + 76] + b"\r\n" for i in range(0, len(encoded), 76)])
+    """Base64 in 76-character lines, each ending in CRLF (cut by `struct`, in C: a mail's
+    bodies are some three hundred lines)."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    size = len(encoded)
+    whole = size - size % 76
+    lines = list(map(_FIRST, _LINE.iter_unpack(memoryview(encoded)[:whole])))
+    if whole < size:
+        lines.append(encoded[whole:])
+    if not lines:
+        return b""
+    lines.append(b"")  # the last line ends in CRLF too
+    return b"\r\n".join(lines)
 
 
 def _text_part(text: str, subtype: str) -> bytes:

@@ -167,66 +167,78 @@ def _time(value: Any) -> datetime:
     return value
 
 
-def refresh_request(conn: sa.Connection, request_id: int) -> None:
-    """Bring one request's facets and words up to date with its row (read in this transaction)."""
-    row = conn.execute(
-        sa.select(R.c.title, R.c.data, R.c.programme, R.c.state, R.c.emb_id, R.c.created_at).where(
-            R.c.id == request_id
-        )
-    ).first()
-    if row is None:
-        return
-    title, data, programme, state, emb_id, created_at = row
-    data = _loads(data)
-    want_words = request_words(title, data)
-    want_facets = request_facets(data, _time(created_at))
-    have_words = set(
-        conn.execute(sa.select(RT.c.token).where(RT.c.request_id == request_id)).scalars()
-    )
-    have = {
-        (f, v): (p, s, e)
-        for f, v, p, s, e in conn.execute(
-            sa.select(F.c.facet, F.c.value, F.c.programme, F.c.state, F.c.emb_id).where(
-                F.c.request_id == request_id
-            )
-        )
-    }
-    if gone := have_words - want_words:
-        conn.execute(RT.delete().where(RT.c.request_id == request_id, RT.c.token.in_(gone)))
-    if new := want_words - have_words:
-        conn.execute(RT.insert(), [{"token": w, "request_id": request_id} for w in sorted(new)])
-    copied = (programme, state, emb_id)
-    stale = [k for k, v in have.items() if k not in want_facets or v != copied]
-    for facet, value in stale:
-        conn.execute(
-            F.delete().where(F.c.request_id == request_id, F.c.facet == facet, F.c.value == value)
-        )
-    add = [k for k in want_facets if k not in have or k in stale]
-    if add:
-        conn.execute(
-            F.insert(),
-            [
-                {
-                    "request_id": request_id,
-                    "facet": f,
-                    "value": v,
-                    "programme": programme,
-                    "state": state,
-                    "emb_id": emb_id,
-                }
-                for f, v in sorted(add)
-            ],
-        )
-
-
-_STATE_SQL = {
-    "sqlite": "UPDATE request_facet SET state = ? WHERE request_id = ? AND state <> ?",
-    "postgresql": "UPDATE request_facet SET state = %s WHERE request_id = %s AND state <> %s",
+# the statements of `refresh_request`, on the DBAPI cursor ({p}: the driver's placeholder):
+# SQLAlchemy Core costs ~0.1 ms a statement, and a transition that changes a name or a theme
+# runs five or six of them here
+_REFRESH = {
+    "row": "SELECT title, data, programme, state, emb_id, created_at FROM request WHERE id = {p}",
+    "words": "SELECT token FROM request_token WHERE request_id = {p}",
+    "facets": (
+        "SELECT facet, value, programme, state, emb_id FROM request_facet WHERE request_id = {p}"
+    ),
+    "drop_word": "DELETE FROM request_token WHERE request_id = {p} AND token = {p}",
+    "add_word": "INSERT INTO request_token (token, request_id) VALUES ({p}, {p})",
+    "drop_facet": (
+        "DELETE FROM request_facet WHERE request_id = {p} AND facet = {p} AND value = {p}"
+    ),
+    "add_facet": (
+        "INSERT INTO request_facet (request_id, facet, value, programme, state, emb_id) "
+        "VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
+    ),
+    "state": "UPDATE request_facet SET state = {p} WHERE request_id = {p} AND state <> {p}",
+}
+_SQL = {
+    "sqlite": {k: v.format(p="?") for k, v in _REFRESH.items()},
+    "postgresql": {k: v.format(p="%s") for k, v in _REFRESH.items()},
 }
 
 
+def refresh_request(
+    conn: sa.Connection, request_id: int, *, words: bool = True, facets: bool = True
+) -> None:
+    """Bring one request's facets and words up to date with its row (read in this
+    transaction); `words=False` / `facets=False` leave the part whose fields did not change."""
+    sql = _SQL[conn.dialect.name]
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    cur = dbapi.cursor()
+    try:
+        cur.execute(sql["row"], (request_id,))
+        row = cur.fetchone()
+        if row is None:
+            return
+        title, data, programme, state, emb_id, created_at = row
+        data = _loads(data)
+        if words:
+            want_words = request_words(title, data)
+            cur.execute(sql["words"], (request_id,))
+            have_words = {r[0] for r in cur.fetchall()}
+            if gone := have_words - want_words:
+                cur.executemany(sql["drop_word"], [(request_id, w) for w in sorted(gone)])
+            if new := want_words - have_words:
+                cur.executemany(sql["add_word"], [(w, request_id) for w in sorted(new)])
+        if facets:
+            want_facets = request_facets(data, _time(created_at))
+            cur.execute(sql["facets"], (request_id,))
+            have = {(f, v): (p, s, e) for f, v, p, s, e in cur.fetchall()}
+            copied = (programme, state, emb_id)
+            stale = [k for k, v in have.items() if k not in want_facets or v != copied]
+            if stale:
+                cur.executemany(sql["drop_facet"], [(request_id, f, v) for f, v in stale])
+            add = [k for k in want_facets if k not in have or k in stale]
+            if add:
+                cur.executemany(
+                    sql["add_facet"],
+                    [(request_id, f, v, programme, state, emb_id) for f, v in sorted(add)],
+                )
+    finally:
+        cur.close()
+
+
 # the data fields the derived values read (request_words, request_facets)
-DERIVED_FIELDS = frozenset({"themes", "event_start", *PEOPLE_FIELDS, *PERSON_FIELDS})
+WORD_FIELDS = frozenset({*PEOPLE_FIELDS, *PERSON_FIELDS})
+FACET_FIELDS = frozenset({"themes", "event_start"})
+DERIVED_FIELDS = WORD_FIELDS | FACET_FIELDS
 
 
 def after_transition(
@@ -238,20 +250,27 @@ def after_transition(
     from_state: str | None = None,
     changes: dict[str, Any] | None = None,
 ) -> None:
-    """Called by `hot_path.record_transition` in the transition's transaction: when a field
-    the derived values read changed, the facets and words again; otherwise only the new state
-    copied into the facets (one indexed UPDATE on the DBAPI cursor), and nothing at all when
-    the state stayed (a reminder, a correction of other fields)."""
-    if data is not None and (changes is None or not DERIVED_FIELDS.isdisjoint(changes)):
-        refresh_request(conn, request_id)
-        return
-    if from_state is not None and state == from_state:
+    """Called by `hot_path.record_transition` in the transition's transaction: the words
+    again when a name changed, the facets again when a theme or the event's start changed
+    (they copy the state too); otherwise only the new state copied into the facets (one
+    indexed UPDATE on the DBAPI cursor), and nothing at all when the state stayed (a
+    reminder, a correction of other fields)."""
+    words = facets = False
+    if data is not None:
+        if changes is None:  # the data replaced without a diff: everything may have moved
+            words = facets = True
+        else:
+            words = not WORD_FIELDS.isdisjoint(changes)
+            facets = not FACET_FIELDS.isdisjoint(changes)
+    if words or facets:
+        refresh_request(conn, request_id, words=words, facets=facets)
+    if facets or (from_state is not None and state == from_state):
         return
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     cur = dbapi.cursor()
     try:
-        cur.execute(_STATE_SQL[conn.dialect.name], (state, request_id, state))
+        cur.execute(_SQL[conn.dialect.name]["state"], (state, request_id, state))
     finally:
         cur.close()
 

@@ -14,7 +14,8 @@ taken over cannot overwrite the new owner.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -128,10 +129,10 @@ _RELEASE = (
 )
 _INSERT = (
     'INSERT INTO outbox ("key", request_id, history_id, template, language, wanted_language, '
-    "to_addr, to_name, subject, message_id, body, status, attempts, ambiguous, next_attempt_at, "
-    "created_at) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'pending', 0, 0, {p}, {p}) "
-    'ON CONFLICT ("key") DO NOTHING RETURNING id'
+    "to_addr, to_name, subject, message_id, body, attachments, status, attempts, ambiguous, "
+    "next_attempt_at, created_at) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {j}, 'pending', 0, 0, {p}, "
+    '{p}) ON CONFLICT ("key") DO NOTHING RETURNING id'
 )
 _REVIVE = (
     "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = {p}, "
@@ -149,7 +150,8 @@ class _Dialect:
         self.release = (_RELEASE + _MINE).format(p=p)
         self.release_all = (_RELEASE + _ALL_MINE).format(p=p)
         self.revive = _REVIVE.format(p=p)
-        self.insert = _INSERT.format(p=p)
+        self.insert = _INSERT.format(p=p, j=p if self.sqlite else "%s::jsonb")
+        self.insert_many = self.insert.removesuffix(" RETURNING id")
 
     def time_in(self, value: datetime) -> Any:
         return driver_time(value, sqlite=self.sqlite)
@@ -165,6 +167,46 @@ def _cursor(conn: sa.Connection) -> tuple[Any, _Dialect]:
 
 
 # ---------------------------------------------------------------- enqueue
+@dataclass(frozen=True)
+class NewMessage:
+    """A rendered message to enqueue (`insert_many`)."""
+
+    key: str
+    request_id: int | None
+    history_id: int | None
+    template: str
+    language: str
+    to_addr: str
+    to_name: str
+    subject: str
+    message_id: str
+    body: bytes
+    wanted_language: str | None = None
+    # the documents the dispatcher attaches when it sends (notifications/attachments.py)
+    attachments: Sequence[Mapping[str, Any]] | None = None
+
+
+def _values(m: NewMessage, at: Any) -> tuple[Any, ...]:
+    # JSON as the column's type stores it (SQLAlchemy's JSON: json.dumps)
+    documents = json.dumps(list(m.attachments)) if m.attachments else None
+    return (
+        m.key,
+        m.request_id,
+        m.history_id,
+        m.template,
+        m.language,
+        m.wanted_language,
+        m.to_addr,
+        m.to_name,
+        m.subject,
+        m.message_id,
+        m.body,
+        documents,
+        at,
+        at,
+    )
+
+
 def insert(
     conn: sa.Connection,
     *,
@@ -180,32 +222,40 @@ def insert(
     body: bytes,
     now: datetime,
     wanted_language: str | None = None,
+    attachments: Sequence[Mapping[str, Any]] | None = None,
 ) -> int | None:
     """Enqueue a rendered message in the caller's transaction; None if `key` is already there
     (so replaying the change that caused it never mails twice)."""
-    cur, d = _cursor(conn)
-    at = d.time_in(now)
-    cur.execute(
-        d.insert,
-        (
-            key,
-            request_id,
-            history_id,
-            template,
-            language,
-            wanted_language,
-            to_addr,
-            to_name,
-            subject,
-            message_id,
-            body,
-            at,
-            at,
-        ),
+    message = NewMessage(
+        key,
+        request_id,
+        history_id,
+        template,
+        language,
+        to_addr,
+        to_name,
+        subject,
+        message_id,
+        body,
+        wanted_language,
+        attachments,
     )
+    cur, d = _cursor(conn)
+    cur.execute(d.insert, _values(message, d.time_in(now)))
     found = cur.fetchone()
     cur.close()
     return None if found is None else int(found[0])
+
+
+def insert_many(conn: sa.Connection, messages: Sequence[NewMessage], now: datetime) -> None:
+    """`insert` for the messages of one change, in one statement run for each (a message
+    whose key is already there is skipped, as with `insert`)."""
+    if not messages:
+        return
+    cur, d = _cursor(conn)
+    at = d.time_in(now)
+    cur.executemany(d.insert_many, [_values(m, at) for m in messages])
+    cur.close()
 
 
 # ---------------------------------------------------------------- delivery
