@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -34,7 +35,7 @@ class BusinessTime:
             return False
         return country is None or country_calendar(country).is_working_day(day)
 
-    @property
+    @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -63,12 +64,20 @@ class BusinessTime:
         working or not: the date a timer hangs on is kept as it is."""
         if not working:
             return day + timedelta(days=days)
-        step = timedelta(days=1 if days >= 0 else -1)
-        remaining = abs(days)
-        home = self.calendar
-        there = country_calendar(country) if country else None
-        while remaining:
-            day += step
-            if home.is_working_day(day) and (there is None or there.is_working_day(day)):
-                remaining -= 1
-        return day
+        return _working_days_from(self, day, days, country)
+
+
+@lru_cache(maxsize=1 << 16)
+def _working_days_from(business: BusinessTime, day: date, days: int, country: str | None) -> date:
+    """`BusinessTime.add_days` in working days, kept per (calendar, day, days, country): the
+    calendars do not change while the process runs, and a page of 50 requests asks for the
+    same few (a programme's lead times from today and from each start date) again and again."""
+    step = timedelta(days=1 if days >= 0 else -1)
+    remaining = abs(days)
+    home = business.calendar
+    there = country_calendar(country) if country else None
+    while remaining:
+        day += step
+        if home.is_working_day(day) and (there is None or there.is_working_day(day)):
+            remaining -= 1
+    return day

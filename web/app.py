@@ -4,6 +4,7 @@ tests wire it the same way. Health endpoints need no token: a load balancer asks
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -48,18 +49,36 @@ class BackgroundService(Protocol):
     async def stop(self) -> None: ...
 
 
+def _freeze_heap(runtime: Runtime) -> bool:
+    """Move what the started application holds (modules, compiled workflows, catalogues,
+    calendars: ~140,000 objects) out of the cyclic collector's reach, so that its full
+    collections, which a page's short-lived rows set off now and then, scan only what was
+    made since (issue 16: at 10,000 requests a full collection paused a dashboard for ~70 ms,
+    now ~1; its p95 in-process went from 91 to 58 ms). Not under the tests, which start and
+    stop an application for each test; undone when the application stops."""
+    if runtime.settings.environment == "test":
+        return False
+    gc.collect()
+    gc.freeze()
+    return True
+
+
 def create_app(runtime: Runtime, *, services: Sequence[BackgroundService] = ()) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         started: list[BackgroundService] = []
+        frozen = False
         try:
             for service in services:
                 await service.start()
                 started.append(service)
+            frozen = _freeze_heap(runtime)
             yield
         finally:
             for service in reversed(started):
                 await service.stop()
+            if frozen:
+                gc.unfreeze()  # what the app held at start may be collected again
 
     # /docs is our own page on local assets (web/docs_ui.py): FastAPI's loads a CDN
     app = FastAPI(title="CICIE", docs_url=None, openapi_url="/openapi.json", lifespan=lifespan)

@@ -12,12 +12,14 @@ the request was created (local date). Declined and withdrawn courses do not coun
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from engine.warnings import Notice, WarningContext, warning_rule
 from i18n import Text, vocabulary
-from storage import requests
-from storage.requests import RequestRow
+from storage import reads
+from storage.rows import RequestRow
 from workflows.guards.reading import parse_date
 
 PROGRAMME = "specialization_course"
@@ -56,17 +58,21 @@ def courses_per_year(ctx: WarningContext) -> list[Notice]:
         return []
     local = ctx.business.local_date
     year = course_year(row, local(row.created_at))
-    others = [
-        other
-        # the courses of that year only (the derived year facet: event or creation year),
-        # never every course of every year (issue 16: a request page must not grow with them)
-        for other in ctx.once(
-            ("courses_in_year", year), lambda: requests.in_year(ctx.conn, PROGRAMME, year)
-        )
-        if other.id != row.id
-        and other.state not in NOT_HELD
-        and course_year(other, local(other.created_at)) == year
-    ]
+    # the courses held in that year, sorted out once per read (a dashboard page lists several
+    # courses of one year: each then only leaves itself out)
+    held = ctx.once(
+        ("courses_held_in_year", year),
+        lambda: [
+            other
+            # the courses of that year only (the derived year facet: event or creation year),
+            # never every course of every year (issue 16: a request page must not grow with them)
+            for other in ctx.once(
+                ("courses_in_year", year), lambda: reads.in_year(ctx.conn, PROGRAMME, year)
+            )
+            if other.state not in NOT_HELD and course_year(other, local(other.created_at)) == year
+        ],
+    )
+    others = [other for other in held if other.id != row.id]
     region = row.data.get("region")
 
     def same_region(other: RequestRow) -> bool:
@@ -121,3 +127,24 @@ def courses_per_year(ctx: WarningContext) -> list[Notice]:
             )
         )
     return notices
+
+
+# what the rule reads of the other courses of a year (`course_year`, `_region`, `_title`): a
+# listed page reads only these of them (`share_courses_of_years`)
+OTHER_COURSE_KEYS = ("event_start", "region", "course_topic")
+
+
+def share_courses_of_years(
+    conn: Any, rows: Iterable[RequestRow], shared: dict[object, Any], local_date: Any
+) -> None:
+    """The courses of the years of `rows`' courses, read in one statement with only their
+    OTHER_COURSE_KEYS, into `shared` (what a `WarningContext` keeps for the rows of one read)
+    under the key the rule reads them from: a dashboard page lists courses of a few years,
+    hundreds each in a large database, whose whole documents cost most of the page."""
+    years = {course_year(r, local_date(r.created_at)) for r in rows if r.programme == PROGRAMME}
+    if not years:
+        return
+    from storage.dashboard import in_years  # SQLAlchemy: the web's path, not `request show`
+
+    for year, found in in_years(conn, PROGRAMME, years, OTHER_COURSE_KEYS).items():
+        shared.setdefault(("courses_in_year", year), found)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from config.catalogues import Label
 from config.planning import lead_times_of
 from engine.business_time import BusinessTime
-from engine.timers import parse_date
+from engine.form_dates import parse_date
 from engine.views import TimelineEntry
 from engine.warnings import Notice, WarningContext, warning_rule
 from i18n import Text

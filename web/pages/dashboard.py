@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from engine.dashboard import DashboardQuery, load_dashboard
 from engine.service import Engine
 from i18n import say
-from i18n.vocabulary import organisation_kind
+from i18n.vocabulary import humanise, organisation_kind
 from results.countries import CONTINENT_OF, CONTINENTS
 from web.forms import Formatter
 from web.pages.deps import EngineDep, PagesDep, PageUser
@@ -101,6 +101,54 @@ def state_order_of(definitions: dict[str, Any]) -> tuple[list[str], dict[str, An
     return order, labels
 
 
+class Names:
+    """Programmes', states' and timers' names in the page's language, each looked up once per
+    page: the list and the attention lists name a programme and a state on every row (some
+    170 rows), which template macros worked out again row by row."""
+
+    def __init__(
+        self,
+        definitions: dict[str, Any],
+        state_labels: dict[str, Any],
+        language: str,
+        timer_labels: dict[tuple[str, str], Any] | None = None,
+    ) -> None:
+        self._definitions = definitions
+        self._state_labels = state_labels
+        self._timer_labels = timer_labels or {}
+        self._language = language
+        self._said: dict[tuple[str, str, str], Any] = {}
+
+    def _label(self, value: Any) -> Any:
+        return value.get(self._language) if value is not None else ""
+
+    def programme(self, programme: str) -> Any:
+        key = ("programme", programme, "")
+        if key not in self._said:
+            found = self._definitions.get(programme)
+            self._said[key] = self._label(found.title) if found else humanise(programme)
+        return self._said[key]
+
+    def state(self, programme: str, state: str) -> Any:
+        key = ("state", programme, state)
+        if key not in self._said:
+            found = self._definitions.get(programme)
+            if found and state in found.states:
+                self._said[key] = self._label(found.states[state].label)
+            elif state in self._state_labels:
+                self._said[key] = self._label(self._state_labels[state])
+            else:
+                self._said[key] = humanise(state)
+        return self._said[key]
+
+    def timer(self, programme: str, timer: str) -> Any:
+        key = ("timer", programme, timer)
+        if key not in self._said:
+            found = self._timer_labels.get((programme, timer))
+            self._said[key] = self._label(found) if found is not None else humanise(timer)
+        return self._said[key]
+
+
 def filter_context(request: Request, engine: Engine, filters: Filters) -> dict[str, Any]:
     """What the filter form needs (the dashboard's and the search page's)."""
     return {
@@ -165,6 +213,7 @@ def dashboard(
                 s: sum(by_state.get(s, 0) for by_state in data.counts.values()) for s in columns
             },
             "warnings": warnings,
+            "names": Names(data.definitions, state_labels, language, timer_labels),
             **filter_context(request, engine, filters),
         },
     )

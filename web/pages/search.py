@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from engine.dashboard import current_definitions, search
 from results.countries import name as country_name
-from web.pages.dashboard import Text, filter_context, read_filters, state_order_of
+from web.pages.dashboard import Names, Text, filter_context, read_filters, state_order_of
 from web.pages.deps import EngineDep, PagesDep, PageUser
 from web.templating import request_language
 
@@ -67,5 +67,6 @@ def search_requests(
             "filter_action": "/requests",
             "data": {"definitions": definitions},
             "definitions": definitions,
+            "names": Names(definitions, state_labels, language),
         },
     )
