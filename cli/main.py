@@ -5,8 +5,10 @@ must start fast (issue 4), so it does not import the web application, the result
 their chart and spreadsheet libraries, or any other group's dependencies. `cicie --version` and
 `cicie --help` (or `cicie` alone) answer before any of that (issue 16): the version from the
 installed package's metadata, the list of commands from `_SUMMARIES` below, without importing
-Typer or any group (tests/cli/test_lazy_cli.py keeps that list equal to the tree's). Anything
-that is not a known command builds the whole tree, as does `cli.main.app`.
+Typer or any group (tests/cli/test_lazy_cli.py keeps that list equal to the tree's). So does
+`cicie request show ID` on SQLite (`cli.lean_show`: no Typer, SQLAlchemy or pydantic-settings),
+whenever it can answer exactly as the tree would. Anything that is not a known command builds
+the whole tree, as does `cli.main.app`.
 """
 
 from __future__ import annotations
@@ -190,6 +192,14 @@ def main() -> None:
         if not sys.argv[1:]:  # no command: a usage error, as Click says it
             sys.exit(2)
         return
+    if sys.argv[1:3] == ["request", "show"]:
+        # one request on SQLite: answered without the command tree when it can be, byte for
+        # byte as the tree would (cli/lean_show.py); None: the tree answers
+        from cli.lean_show import run
+
+        code = run(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
     try:
         build_app(_requested(sys.argv[1:]))()
     except Exception as exc:

@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from config import file_cache
 from config.catalogues import CATALOGUE_DIR, Label
 from config.yaml_reader import (
     ProblemCollector,
@@ -98,7 +99,12 @@ def load_planning() -> None:
 
 @cache
 def load_lead_times(path: Path = LEAD_TIMES_FILE) -> dict[str, tuple[LeadTime, ...]]:
-    """Programme → its lead times, longest first. Raises InvalidPlanning naming file and line."""
+    """Programme → its lead times, longest first. Raises InvalidPlanning naming file and line.
+    Kept between processes by `config.file_cache` (keyed by the file and this code)."""
+    return file_cache.cached("lead-times", _keyed(path), lambda: _lead_times(path), dict)
+
+
+def _lead_times(path: Path) -> dict[str, tuple[LeadTime, ...]]:
     root = _read(path)
     reader = _Reader(root)
     out = reader.lead_times()
@@ -109,13 +115,24 @@ def load_lead_times(path: Path = LEAD_TIMES_FILE) -> dict[str, tuple[LeadTime, .
 
 @cache
 def load_elections(path: Path = ELECTIONS_FILE) -> ElectionCalendar:
-    """The elections file. Raises InvalidPlanning naming file and line."""
+    """The elections file. Raises InvalidPlanning naming file and line. Kept between
+    processes by `config.file_cache` (keyed by the file and this code)."""
+    return file_cache.cached("elections", _keyed(path), lambda: _elections(path), ElectionCalendar)
+
+
+def _elections(path: Path) -> ElectionCalendar:
     root = _read(path)
     reader = _Reader(root)
     out = reader.elections()
     if reader.problems:
         raise _invalid(path, reader.problems)
     return out
+
+
+def _keyed(path: Path) -> list[Path]:
+    """What a planning value is read from: the file, this reader and the YAML reader."""
+    here = Path(__file__).resolve().parent
+    return [path, here / "planning.py", here / "catalogues.py", *sorted(here.glob("yaml_*.py"))]
 
 
 def lead_times_of(programme: str) -> tuple[LeadTime, ...]:

@@ -14,21 +14,27 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-MIN_SECRET_LENGTH = 32
+from config import env
+
+MIN_SECRET_LENGTH = env.MIN_SECRET_LENGTH
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CICIE_", env_file=".env", extra="ignore")
+    # `config.env` reads the few settings `cicie request show` needs without this class, and
+    # lists these fields (`env.FIELDS`): a new field is added there too (a test checks it)
+    model_config = SettingsConfigDict(
+        env_prefix=env.PREFIX.upper(), env_file=env.ENV_FILE, extra="ignore"
+    )
 
     environment: Literal["development", "production", "test"] = "development"
-    home: Path = Path("var")
+    home: Path = Path(env.DEFAULT_HOME)
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str | None = None
-    timezone: str = "America/Mexico_City"
-    reminder_hour: int = Field(default=9, ge=0, le=23)
-    language: str = "es"  # the site's language, before a person's own choice is known
+    timezone: str = env.DEFAULT_TIMEZONE
+    reminder_hour: int = Field(default=env.DEFAULT_REMINDER_HOUR, ge=0, le=23)
+    language: str = env.DEFAULT_LANGUAGE  # the site's language, before a person's choice
     # the language of the `cicie` command's labels and messages (`--lang` overrides it);
     # unset: `language`
     lang: Literal["es", "en", "fr"] | None = None
@@ -83,9 +89,7 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{(self.home / 'cicie.db').resolve()}"
+        return env.database_url(self.database_url, self.home)
 
     @property
     def mail_dir(self) -> Path:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from config import file_cache
 from config.catalogues import Catalogues, load_catalogues
 from config.planning import load_planning
 from config.settings import Settings
@@ -66,6 +67,8 @@ def build_runtime(
         elif upgrade:
             migrate.upgrade_if_behind(db)
         cache_dir = definition_cache_dir(settings)
+        # the closures, planning, holidays and compiled translations kept there too
+        file_cache.use_dir(cache_dir)
         catalogues = cached_catalogues(cache_dir, load_catalogues)
         registry = WorkflowRegistry(
             catalogues, settings.workflow_dir or WORKFLOW_DIR, cache_dir=cache_dir

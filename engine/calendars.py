@@ -13,16 +13,18 @@ frozensets: the planning of timers asks on every transition.
 
 from __future__ import annotations
 
+import json
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import holidays
-
-from config.yaml_reader import (
+from config import file_cache
+from config.yaml_reader import (  # PyYAML itself only when a file is parsed
     ProblemCollector,
     ReadProblem,
     ReadRefused,
@@ -51,10 +53,78 @@ class Closure:
     name: str
 
 
+# ------------------------------------------------------------------ the `holidays` package
+# Importing `holidays` loads every country's module (≈ 60 ms): what a count needs of it (the
+# supported countries, a country's weekend, its holidays of a year) is kept in
+# `holidays-<package version>.json` in the definition cache (`config.file_cache.use_dir`), so
+# a process that finds it there never imports the package (issue 16). Same answers either way.
+def _holidays_version() -> str | None:
+    """The installed `holidays` package's version, from its dist-info folder's name (without
+    importing it or `importlib.metadata`); None when it cannot be told."""
+    for entry in sys.path:
+        try:
+            found = sorted(Path(entry or ".").glob("holidays-*.dist-info"))
+        except OSError:
+            continue
+        if found:
+            return found[-1].name.removeprefix("holidays-").removesuffix(".dist-info")
+    return None
+
+
+class _HolidayStore:
+    """The answers of the `holidays` package, kept in one JSON file per package version;
+    written through a temporary file moved into place (`file_cache.write_atomically`), so two
+    processes filling it at once leave a whole file (one of them may lose an answer, which is
+    computed again next time)."""
+
+    def __init__(self) -> None:
+        directory = file_cache.cache_dir()
+        version = _holidays_version() if directory is not None else None
+        self.path = (
+            directory / f"holidays-{version}.json"
+            if directory is not None and version is not None
+            else None
+        )
+        self.values: dict[str, Any] = self._read()
+
+    def _read(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
+        try:
+            stored = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        values = stored.get("values") if isinstance(stored, dict) else None
+        return values if isinstance(values, dict) else {}
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key in self.values:
+            return self.values[key]
+        value = compute()
+        self.values[key] = value
+        if self.path is not None:
+            merged = self._read() | {key: value}
+            data = json.dumps({"values": merged}, sort_keys=True).encode()
+            file_cache.write_atomically(self.path, data)
+        return value
+
+
+@cache
+def _store() -> _HolidayStore:
+    return _HolidayStore()
+
+
+def _package() -> Any:
+    import holidays
+
+    return holidays
+
+
 @cache
 def supported_countries() -> frozenset[str]:
     """ISO 3166-1 alpha-2 codes whose public holidays the `holidays` package knows."""
-    return frozenset(holidays.list_supported_countries())
+    codes = _store().get("supported", lambda: sorted(_package().list_supported_countries()))
+    return frozenset(codes)
 
 
 @lru_cache(maxsize=4096)
@@ -63,14 +133,24 @@ def public_holidays(country: str, year: int) -> frozenset[date]:
     or a year before its records)."""
     if country not in supported_countries():
         return frozenset()
-    return frozenset(holidays.country_holidays(country, years=year).keys())
+
+    def compute() -> list[str]:
+        found = _package().country_holidays(country, years=year).keys()
+        return sorted(day.isoformat() for day in found)
+
+    days = _store().get(f"days:{country}:{year}", compute)
+    return frozenset(date.fromisoformat(day) for day in days)
 
 
 @cache
 def _weekend(country: str) -> frozenset[int]:
     if country not in supported_countries():
         return SATURDAY_SUNDAY
-    return frozenset(holidays.country_holidays(country).weekend) or SATURDAY_SUNDAY
+
+    def compute() -> list[int]:
+        return sorted(_package().country_holidays(country).weekend)
+
+    return frozenset(_store().get(f"weekend:{country}", compute)) or SATURDAY_SUNDAY
 
 
 class Calendar:
@@ -123,7 +203,14 @@ def country_calendar(country: str) -> Calendar:
 def load_closures(path: Path = CLOSURES_FILE) -> tuple[Closure, ...]:
     """INE's closure days from `path`: a mapping with `closures:`, a list of
     `{date, name}` (one day) or `{from, to, name}` (every day of the range, both ends
-    included). Raises InvalidClosures naming the file and line of every problem."""
+    included). Raises InvalidClosures naming the file and line of every problem. Kept
+    between processes by `config.file_cache` (keyed by the file and the code reading it)."""
+    config = Path(file_cache.__file__).resolve().parent
+    code = [Path(__file__).resolve(), *sorted(config.glob("yaml_*.py"))]
+    return file_cache.cached("closures", [path, *code], lambda: _read_closures(path), tuple)
+
+
+def _read_closures(path: Path) -> tuple[Closure, ...]:
     try:
         root, problems = parse(read_text(path))
     except ReadRefused as exc:

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
-
-from transitions import EventData, Machine
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any
 
 from config.catalogues import Catalogues
 from workflows.definition import PREVIOUS, TransitionDef, WorkflowDefinition
-from workflows.fields import FieldValidators
+
+if TYPE_CHECKING:  # built when first used: showing a request needs neither (issue 16)
+    from transitions import EventData, Machine
+
+    from workflows.fields import FieldValidators
 
 
 @dataclass
@@ -51,7 +53,7 @@ class CompiledWorkflow:
         self.definition = definition
         self.name = definition.name
         self.version = version
-        self.validators = FieldValidators(definition.fields, catalogues)
+        self.catalogues = catalogues
         self.candidates: dict[tuple[str, str], list[Candidate]] = {}
         machine_transitions: list[dict[str, Any]] = []
         key = 0
@@ -74,14 +76,7 @@ class CompiledWorkflow:
                         }
                     )
                     key += 1
-        self.machine = Machine(
-            model=None,
-            states=list(definition.states),
-            transitions=machine_transitions,
-            initial=definition.initial,
-            auto_transitions=False,
-            send_event=True,
-        )
+        self._machine_transitions = machine_transitions
         # each state's triggers in file order, but the shared exits it has only through the
         # `active` keyword (withdraw, put on hold, decline…) after its own ways forward, so a
         # stage's own action comes first wherever the base that declares the exits is listed
@@ -95,6 +90,28 @@ class CompiledWorkflow:
         }
         # triggers by (state, role): what a list view may offer without reading any data
         self._by_role: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    @cached_property
+    def validators(self) -> FieldValidators:
+        """The type checks of the workflow's fields (built when data is first validated)."""
+        from workflows.fields import FieldValidators
+
+        return FieldValidators(self.definition.fields, self.catalogues)
+
+    @cached_property
+    def machine(self) -> Machine:
+        """The state machine (built when a request first moves; a page that only shows one
+        reads `candidates` and `triggers_by_state`)."""
+        from transitions import Machine
+
+        return Machine(
+            model=None,
+            states=list(self.definition.states),
+            transitions=self._machine_transitions,
+            initial=self.definition.initial,
+            auto_transitions=False,
+            send_event=True,
+        )
 
     def triggers_for(self, state: str, role: str) -> tuple[str, ...]:
         key = (state, role)

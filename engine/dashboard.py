@@ -82,6 +82,7 @@ def search(engine: Engine, text: str, query: DashboardQuery) -> SearchResults:
     terms = derived.query_terms(text)
     f = _filter(engine, query)
     with engine.db.read() as conn:
+        store.custom_plans(conn)
         rows, counted = store.search(
             conn, terms, f, limit=PAGE_SIZE, offset=(max(1, query.page) - 1) * PAGE_SIZE
         )
@@ -117,6 +118,7 @@ def load_dashboard(engine: Engine, query: DashboardQuery) -> Dashboard:
     hold_states = {s.name for d in definitions.values() for s in d.states.values() if s.hold}
     final_states = {s.name for d in definitions.values() for s in d.states.values() if s.final}
     with engine.db.read() as conn:
+        store.custom_plans(conn)
         counts: dict[str, dict[str, int]] = {}
         for programme, state, n in store.counts(conn, f):
             counts.setdefault(programme, {})[state] = n

@@ -19,27 +19,36 @@ one. Versions stored before the programmes extended bases keep their full text a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from threading import Lock
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from config.catalogues import Catalogues
-from engine.clock import Clock
 from engine.compiler import CompiledWorkflow
 from engine.errors import NotFound
-from storage import workflow_versions
-from storage.db import Database
+from storage import reads
+from workflows import guards as _builtin_guards  # noqa: F401  (fills the default registry)
 from workflows.definition import WorkflowDefinition
 from workflows.guard_api import GUARDS, GuardRegistry
-from workflows.loader import WORKFLOW_DIR, load_all, load_text
+
+if TYPE_CHECKING:  # reading a request imports neither SQLAlchemy nor the loader (issue 16)
+    import sqlalchemy as sa
+
+    from engine.clock import Clock
+    from storage.db import Database
+    from storage.reads import ReadConnection
+
+# `workflows.loader.WORKFLOW_DIR`: the bundled programmes (the loader is imported only when a
+# definition is not in the cache)
+WORKFLOW_DIR = Path(__file__).parent.parent / "workflows"
 
 
 class WorkflowRegistry:
     def __init__(
         self,
         catalogues: Catalogues,
-        directory: Path = WORKFLOW_DIR,
+        directory: Path | None = None,
         guards: GuardRegistry = GUARDS,
         definitions: dict[str, WorkflowDefinition] | None = None,
         cache_dir: Path | None = None,
@@ -48,7 +57,7 @@ class WorkflowRegistry:
         self.guards = guards
         self.cache_dir = cache_dir
         self.definitions = (
-            definitions if definitions is not None else load_all(directory, cache_dir=cache_dir)
+            definitions if definitions is not None else _load_all(directory, cache_dir)
         )
         self._current: dict[str, int] = {}
         # the current files by stored version, compiled when first asked for
@@ -78,6 +87,10 @@ class WorkflowRegistry:
         writing command registers it, and is never used for a request pinned to that number."""
         with db.read() as conn:
             stored = _stored_versions(conn)
+        self.attach_stored(stored)
+
+    def attach_stored(self, stored: _Stored) -> None:
+        """`attach`, given the stored versions (`stored_versions`, read by the caller)."""
         latest: dict[str, int] = {}
         for name, version in stored.values_by_name():
             latest[name] = max(latest.get(name, 0), version)
@@ -92,6 +105,10 @@ class WorkflowRegistry:
     def _register(
         self, db: Database, clock: Clock, name: str, definition: WorkflowDefinition
     ) -> int:
+        import sqlalchemy as sa
+
+        from storage import workflow_versions
+
         for _attempt in range(3):
             try:
                 with db.transaction() as conn:
@@ -146,14 +163,14 @@ class WorkflowRegistry:
         assert compiled is not None
         return compiled
 
-    def get(self, conn: sa.Connection, name: str, version: int) -> CompiledWorkflow:
+    def get(self, conn: ReadConnection, name: str, version: int) -> CompiledWorkflow:
         found = self._compile_pending((name, version))
         if found is not None:
             return found
         with self._lock:
             found = self._compiled.get((name, version))
             if found is None:
-                source = workflow_versions.source_of(conn, name, version)
+                source = reads.source_of(conn, name, version)
                 if source is None:
                     raise NotFound(f"workflow {name} version {version} is not stored")
                 definition = self._load_stored(name, version, source)
@@ -163,6 +180,8 @@ class WorkflowRegistry:
 
     def _load_stored(self, name: str, version: int, source: str) -> WorkflowDefinition:
         def check() -> WorkflowDefinition:
+            from workflows.loader import load_text
+
             return load_text(
                 source,
                 f"{name}.yaml (stored version {version})",
@@ -179,6 +198,8 @@ class WorkflowRegistry:
 
     def stored(self, conn: sa.Connection, name: str, version: int) -> CompiledWorkflow:
         """A stored version by number; NotFound names the versions there are."""
+        from storage import workflow_versions
+
         known = workflow_versions.versions(conn, name)
         if not known:
             raise NotFound(f"no programme '{name}'")
@@ -201,13 +222,42 @@ class _Stored(dict[tuple[str, str], int]):
 def _stored_versions(conn: sa.Connection) -> _Stored:
     """Every stored (name, checksum) with its version (the lowest, should a text have been
     stored twice), in one query."""
+    import sqlalchemy as sa
+
+    from storage import workflow_versions
+
     table = workflow_versions.W
-    stored = _Stored()
     rows = conn.execute(
         sa.select(table.c.name, table.c.checksum, table.c.version).order_by(
             table.c.name, table.c.version.desc()
         )
     )
+    return stored_versions(
+        (str(name), str(checksum), int(version)) for name, checksum, version in rows
+    )
+
+
+def stored_versions(rows: Iterable[tuple[str, str, int]]) -> _Stored:
+    """The stored versions from (name, checksum, version) rows ordered by name and version,
+    newest first (`storage.sqlite_read.SqliteReader.stored_versions` reads them so)."""
+    stored = _Stored()
     for name, checksum, version in rows:
-        stored[(str(name), str(checksum))] = int(version)
+        stored[(name, checksum)] = version
     return stored
+
+
+def _load_all(directory: Path | None, cache_dir: Path | None) -> dict[str, WorkflowDefinition]:
+    """`workflows.loader.load_all`; with `cache_dir`, from the definition cache when the files
+    have not changed, without importing the loader."""
+    folder = WORKFLOW_DIR if directory is None else directory
+
+    def build() -> dict[str, WorkflowDefinition]:
+        from workflows.loader import load_all
+
+        return load_all(folder)
+
+    if cache_dir is None:
+        return build()
+    from workflows.load.cache import cached_load
+
+    return cached_load(folder, cache_dir, build)

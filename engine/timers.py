@@ -14,15 +14,17 @@ it is armed (`at: {entered: 0}`) is not late: it fires.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from engine.business_time import BusinessTime
 from engine.events import DomainEvent, RequestAdvanced, RequestCreated, RequestUpdated
-from storage import embs, timers
+from engine.form_dates import parse_date
+from storage import timers
 from storage.models import timer_table
+from storage.reads import emb_country  # the EMB's country, for timers addressed to it
 from storage.timers import TimerRow
 from workflows.definition import TimerDef, WorkflowDefinition
 
@@ -35,12 +37,6 @@ class PlannedTimer:
     occurrence: int
     due_at: datetime
     status: str  # armed | projected
-
-
-def emb_country(conn: sa.Connection, emb_code: str | None) -> str | None:
-    """The country of the request's EMB (ISO alpha-2), for timers addressed to it."""
-    row = embs.by_code(conn, emb_code) if emb_code else None
-    return row.country if row is not None else None
 
 
 def addressed_to_emb(timer: TimerDef) -> bool:
@@ -82,14 +78,6 @@ def states_ahead(definition: WorkflowDefinition, state: str, held_from: str | No
                 seen.add(nxt)
                 todo.append(nxt)
     return seen
-
-
-def parse_date(value: Any) -> date | None:
-    """An ISO date from a form value; None when empty or not a date."""
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 class TimerPlanner:

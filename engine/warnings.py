@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from config.catalogues import Catalogues
 from engine.business_time import BusinessTime
 from i18n import Text, say
-from storage.requests import RequestRow
+from storage.rows import RequestRow
 from workflows.definition import WorkflowDefinition
+
+if TYPE_CHECKING:  # rules read other rows through `storage.reads`, on either connection
+    from engine.operations.core import EngineReader
+    from storage.reads import ReadConnection
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,10 @@ class Notice:
 class WarningContext:
     """What a warning rule may read: the stored request, its workflow, today's date (the
     engine's clock, in the centre's zone), the catalogues and the business calendar; `conn`
-    for rules that look at other requests (read only)."""
+    for rules that look at other requests (read only, through `storage.reads`: a SQLAlchemy
+    connection, or `cicie request show`'s plain SQLite one)."""
 
-    conn: sa.Connection
+    conn: ReadConnection
     request: RequestRow
     definition: WorkflowDefinition
     today: date
@@ -81,3 +84,25 @@ def warnings_for(ctx: WarningContext) -> list[Notice]:
                 seen.add(key)
                 out.append(notice)
     return out
+
+
+def request_warnings(
+    engine: EngineReader,
+    conn: ReadConnection,
+    row: RequestRow,
+    shared: dict[object, Any] | None = None,
+) -> tuple[Notice, ...]:
+    """What does not block `row` but a coordinator must see, read in the caller's
+    transaction; today is the engine clock's date in the centre's zone. `shared`: the reads
+    of other rows the rules made for the other requests of the same transaction."""
+    wf = engine.registry.get(conn, row.programme, row.workflow_version)
+    context = WarningContext(
+        conn=conn,
+        request=row,
+        definition=wf.definition,
+        today=engine.business_time.local_date(engine.clock()),
+        catalogues=engine.catalogues,
+        business=engine.business_time,
+        shared={} if shared is None else shared,
+    )
+    return tuple(warnings_for(context))

@@ -18,13 +18,15 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.lists import format_list
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
+
+from config import file_cache
+
+if TYPE_CHECKING:  # Babel's catalogue tools: only to compile a catalogue (see `translations`)
+    from babel.messages.catalog import Catalog
 
 HERE = Path(__file__).parent
 LOCALE_DIR = HERE / "locale"
@@ -45,6 +47,9 @@ def catalogue_files(language: str) -> list[Path]:
 
 def read_catalogue(language: str) -> Catalog:
     """The catalogue and its fragments as one Babel catalogue: the first translation wins."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po
+
     merged = Catalog(locale=language)
     for path in catalogue_files(language):
         with path.open("rb") as fp:
@@ -69,13 +74,23 @@ def _has_text(string: Any) -> bool:
 @cache
 def translations(language: str) -> gettext.NullTranslations:
     """The translations of one language; English (the source) and unknown ones translate to
-    the English text itself."""
+    the English text itself. The catalogue compiled from its files is kept between processes
+    when a cache folder is in use (`config.file_cache`: `cicie request show`), keyed by the
+    files and this code."""
     if language == SOURCE_LANGUAGE or language not in LANGUAGES:
         return gettext.NullTranslations()
+    files = [*catalogue_files(language), Path(__file__).resolve()]
+    compiled = file_cache.cached(f"messages-{language}", files, lambda: _mo(language), bytes)
+    return Translations(BytesIO(compiled))
+
+
+def _mo(language: str) -> bytes:
+    """The catalogue of `language` (with its fragments) compiled to gettext's binary form."""
+    from babel.messages.mofile import write_mo
+
     buffer = BytesIO()
     write_mo(buffer, read_catalogue(language))
-    buffer.seek(0)
-    return Translations(buffer)
+    return buffer.getvalue()
 
 
 def gettext_in(language: str, msgid: str, /, **params: Any) -> str:

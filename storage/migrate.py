@@ -16,12 +16,11 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
-from storage.db import Database
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # `file_head` and `SchemaBehind` import neither (cli.lean_show, issue 16)
+    import sqlalchemy as sa
     from alembic.config import Config
+
+    from storage.db import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSIONS = MIGRATIONS / "versions"
@@ -57,6 +56,7 @@ def alembic_config(db: Database) -> Config:
 
 def upgrade(db: Database, revision: str = "head") -> str | None:
     """Bring the schema to `revision`; returns the revision now current."""
+    import sqlalchemy as sa
     from alembic import command
 
     cfg = alembic_config(db)

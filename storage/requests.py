@@ -4,7 +4,6 @@ SQLAlchemy's compiled cache makes each call cheap; the engine's transitions go t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,41 +11,11 @@ import sqlalchemy as sa
 
 from storage import derived
 from storage.models import emb_table, history_table, request_facet_table, request_table
+from storage.rows import HistoryRow, RequestRow  # defined without SQLAlchemy (issue 16)
 
 R = request_table
 H = history_table
 E = emb_table
-
-
-@dataclass(frozen=True)
-class RequestRow:
-    id: int
-    programme: str
-    workflow_version: int
-    emb_id: int | None
-    emb_code: str | None
-    title: str
-    state: str
-    held_from: str | None
-    data: dict[str, Any]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    id: int
-    request_id: int
-    version: int
-    at: datetime
-    actor_role: str
-    actor_name: str
-    trigger: str
-    from_state: str | None
-    to_state: str
-    comment: str | None
-    data_diff: dict[str, Any] | None
 
 
 _COLUMNS = (

@@ -3,20 +3,24 @@
 
 from __future__ import annotations
 
-from engine.actor import Actor
-from engine.compiler import CompiledWorkflow
-from engine.operations.core import EngineCore
+from typing import TYPE_CHECKING
+
 from engine.operations.rules import Failure, add_failures, failure, rule_failures
 from engine.views import Availability
 from i18n import Text
-from storage.requests import RequestRow
+from storage.rows import RequestRow
 from workflows.guard_api import RequestFacts
+
+if TYPE_CHECKING:
+    from engine.actor import Actor
+    from engine.compiler import CompiledWorkflow
+    from engine.operations.core import EngineReader
 
 ROLE_REFUSAL = "role"  # the code of a refusal for the actor's role, not for the data
 
 
 def availability(
-    engine: EngineCore, wf: CompiledWorkflow, row: RequestRow, actor: Actor
+    engine: EngineReader, wf: CompiledWorkflow, row: RequestRow, actor: Actor
 ) -> list[Availability]:
     out = []
     today = engine.business_time.local_date(engine.clock())

@@ -6,19 +6,43 @@ its transaction (the planner first; mail and the rest subscribe after it)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
-from config.catalogues import Catalogues
 from engine.business_time import BusinessTime
 from engine.clock import Clock, system_clock
-from engine.events import DomainEvent, Listener
-from engine.registry import WorkflowRegistry
-from engine.timers import TimerPlanner
-from storage.db import Database
+
+if TYPE_CHECKING:  # the read path imports neither SQLAlchemy nor the timer planner (issue 16)
+    import sqlalchemy as sa
+
+    from config.catalogues import Catalogues
+    from engine.events import DomainEvent, Listener
+    from engine.registry import WorkflowRegistry
+    from storage.db import Database
 
 
-class EngineCore:
+class EngineReader:
+    """What reading a request needs: the registry of compiled workflows, the catalogues the
+    guards read, the clock, the interface language and the business calendar. `EngineCore`
+    adds the database and what writing needs; `cicie request show` on SQLite reads with this
+    alone (`cli.lean_show`), its rows read through `storage.reads`."""
+
+    def __init__(
+        self,
+        registry: WorkflowRegistry,
+        catalogues: Catalogues,
+        *,
+        clock: Clock = system_clock,
+        language: str = "en",
+        business_time: BusinessTime | None = None,
+    ) -> None:
+        self.registry = registry
+        self.catalogues = catalogues
+        self.clock = clock
+        self.business_time = business_time or BusinessTime()
+        self.language = language
+
+
+class EngineCore(EngineReader):
     def __init__(
         self,
         db: Database,
@@ -30,16 +54,16 @@ class EngineCore:
         language: str = "en",
         business_time: BusinessTime | None = None,
     ) -> None:
+        from engine.timers import TimerPlanner  # SQLAlchemy: only for an engine that writes
+
+        super().__init__(
+            registry, catalogues, clock=clock, language=language, business_time=business_time
+        )
         self.db = db
-        self.registry = registry
-        self.catalogues = catalogues
-        self.clock = clock
-        self.business_time = business_time or BusinessTime()
         self.timers = TimerPlanner(self.business_time)
         # timers are the engine's own plan; mail and the rest subscribe after it
         self.listeners: list[Listener] = [self.timers, *listeners]
         self.after_commit: list[Callable[[], None]] = []  # e.g. wake the mail dispatcher
-        self.language = language
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)

@@ -4,7 +4,6 @@ only; nothing here writes."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,11 +12,10 @@ import sqlalchemy as sa
 from engine.actor import Actor
 from engine.compiler import CompiledWorkflow
 from engine.errors import NotFound
-from engine.operations.availability import availability
 from engine.operations.core import EngineCore
-from engine.operations.request_view import stored_view
+from engine.operations.request_view import shown, stored_view
 from engine.views import Availability, HistoryEntry, RequestView
-from engine.warnings import Notice, WarningContext, warnings_for
+from engine.warnings import Notice, request_warnings
 from i18n import Text
 from storage import hot_path, outbox, requests
 from storage.requests import RequestRow
@@ -40,11 +38,9 @@ def show(
         row = requests.get(conn, request_id)
         if row is None:
             raise NotFound(Text("There is no request %(id)s.", id=request_id))
-        wf = engine.registry.get(conn, row.programme, row.workflow_version)
-        view = dataclasses.replace(
-            stored_view(engine, conn, row), warnings=_warnings(engine, conn, row)
-        )
-        return view, availability(engine, wf, row, actor)
+        # the same steps as `cicie request show` on SQLite (cli.lean_show), which reads the
+        # row with plain sqlite3
+        return shown(engine, conn, row, actor)
 
 
 def _warnings(
@@ -56,17 +52,7 @@ def _warnings(
     """What does not block `row` but a coordinator must see, read in the caller's
     transaction; today is the engine clock's date in the centre's zone. `shared`: the reads
     of other rows the rules made for the other requests of the same transaction."""
-    wf = engine.registry.get(conn, row.programme, row.workflow_version)
-    context = WarningContext(
-        conn=conn,
-        request=row,
-        definition=wf.definition,
-        today=engine.business_time.local_date(engine.clock()),
-        catalogues=engine.catalogues,
-        business=engine.business_time,
-        shared={} if shared is None else shared,
-    )
-    return tuple(warnings_for(context))
+    return request_warnings(engine, conn, row, shared)
 
 
 def warnings(engine: EngineCore, request_ids: Iterable[int]) -> dict[int, tuple[Notice, ...]]:
@@ -78,6 +64,14 @@ def warnings(engine: EngineCore, request_ids: Iterable[int]) -> dict[int, tuple[
         wanted = list(dict.fromkeys(request_ids))
         rows = requests.by_ids(conn, wanted)
         shared: dict[object, Any] = {}
+        # their organisations' countries in one statement too (the election rule's)
+        from engine.warning_rules.elections import share_emb_countries
+
+        share_emb_countries(conn, rows.values(), shared)
+        # … and the courses of their courses' years, with only what the rule reads of them
+        from engine.warning_rules.courses_per_year import share_courses_of_years
+
+        share_courses_of_years(conn, rows.values(), shared, engine.business_time.local_date)
         for request_id in wanted:
             row = rows.get(request_id)
             if row is None:

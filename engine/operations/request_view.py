@@ -3,19 +3,24 @@ written, or from a stored row."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
+from engine.operations.availability import availability
+from engine.views import Availability, RequestView
+from engine.warnings import request_warnings
+from storage.rows import RequestRow
 
-from engine.compiler import CompiledWorkflow
-from engine.operations.core import EngineCore
-from engine.views import RequestView
-from storage.requests import RequestRow
+if TYPE_CHECKING:  # `cicie request show` imports neither SQLAlchemy nor the compiler's callers
+    from engine.actor import Actor
+    from engine.compiler import CompiledWorkflow
+    from engine.operations.core import EngineReader
+    from storage.reads import ReadConnection
 
 
 def request_view(
-    engine: EngineCore,
+    engine: EngineReader,
     wf: CompiledWorkflow,
     request_id: int,
     programme: str,
@@ -46,7 +51,12 @@ def request_view(
 
 
 def view_of_row(
-    engine: EngineCore, conn: sa.Connection, row: RequestRow, *, version: int, updated_at: datetime
+    engine: EngineReader,
+    conn: ReadConnection,
+    row: RequestRow,
+    *,
+    version: int,
+    updated_at: datetime,
 ) -> RequestView:
     """A request's view after a change written by hand (the sweep's history rows)."""
     wf = engine.registry.get(conn, row.programme, row.workflow_version)
@@ -66,6 +76,19 @@ def view_of_row(
     )
 
 
-def stored_view(engine: EngineCore, conn: sa.Connection, row: RequestRow) -> RequestView:
+def stored_view(engine: EngineReader, conn: ReadConnection, row: RequestRow) -> RequestView:
     """A request's view as stored."""
     return view_of_row(engine, conn, row, version=row.version, updated_at=row.updated_at)
+
+
+def shown(
+    engine: EngineReader, conn: ReadConnection, row: RequestRow, actor: Actor
+) -> tuple[RequestView, list[Availability]]:
+    """A stored request with its warnings (`view.warnings`) and, for each trigger of its
+    state, whether `actor` may fire it now: what `Engine.show` answers, read in the caller's
+    transaction (a SQLAlchemy one, or `cicie request show`'s plain SQLite one)."""
+    wf = engine.registry.get(conn, row.programme, row.workflow_version)
+    view = dataclasses.replace(
+        stored_view(engine, conn, row), warnings=request_warnings(engine, conn, row)
+    )
+    return view, availability(engine, wf, row, actor)

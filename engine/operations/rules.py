@@ -4,13 +4,15 @@ for an edit, the transitions by which the request left the states whose fields i
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.operations.core import EngineCore
 from i18n import Text, say
-from storage.requests import HistoryRow
+from storage.rows import HistoryRow
 from workflows.definition import FieldDef, TransitionDef, WorkflowDefinition
 from workflows.guard_api import GuardContext, RequestFacts, field_label
+
+if TYPE_CHECKING:
+    from engine.operations.core import EngineReader
 
 REQUIRED_GUARD = "required_fields"
 
@@ -29,7 +31,7 @@ def failure(code: str, message: Text, field: str | None = None) -> Failure:
 
 
 def rule_failures(
-    engine: EngineCore,
+    engine: EngineReader,
     transition: TransitionDef,
     data: Mapping[str, Any],
     facts: RequestFacts,

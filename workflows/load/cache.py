@@ -28,7 +28,6 @@ import io
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -43,6 +42,9 @@ SUFFIX = ".pickle"
 ROOT = Path(__file__).resolve().parents[2]  # the source tree: workflows/, config/, i18n/, …
 # `workflows.template_index.TEMPLATE_DIR`, named here so a cached load does not import Jinja
 TEMPLATE_DIR = ROOT / "notifications" / "templates"
+# `workflows.load.extends.BASE_DIR`, named here so a cached load does not import the loader
+# (tests/cli/test_lean_show.py holds the two equal)
+BASE_DIR = Path(__file__).resolve().parents[1] / "base"
 
 
 def _code_files() -> list[Path]:
@@ -57,7 +59,6 @@ def _data_files(directory: Path | None) -> list[Path]:
     """Every data file the loader reads for the programmes of `directory` (None: for a stored
     text, which names no programme file)."""
     from i18n import LANGUAGES, catalogue_files
-    from workflows.load.extends import BASE_DIR
 
     files: list[Path] = []
     bases = [BASE_DIR]
@@ -197,6 +198,8 @@ def _write(path: Path, wanted: str, values: Mapping[str, Any]) -> None:
     try:
         data = _dumps({"format": FORMAT, "key": wanted, "values": dict(values)})
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only to write (a warm cache is only read)
+
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except Exception:  # an object that does not pickle, a read-only home: no cache, no harm
         return
