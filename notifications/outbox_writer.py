@@ -111,6 +111,13 @@ class OutboxWriter:
         link_kind, link = self.links.link(request, recipient, epoch, language)
         context = _context(request, event.definition, emb, recipient, link, link_kind, due)
         context["comment"] = comment
+        # issue 15: the delegates' documents this notification declares (`attach:
+        # [invitation_letter, agenda_pack]`) are made by the dispatcher when it sends; the row
+        # keeps references to them and the message a marker line (notifications/attachments.py),
+        # and the text says which kinds come attached
+        documents = delegate_documents.references(note, recipient, request)
+        kinds = {d["kind"] for d in documents}
+        context["documents"] = tuple(k for k in note.attach if k in kinds)
         if isinstance(event, RequestUpdated):
             context["changes"] = event.changes
         if isinstance(event, TimerFired):
@@ -136,10 +143,6 @@ class OutboxWriter:
             date=event.at,
             attachments=attachments,
         )
-        # issue 15: the delegates' documents this notification declares (`attach:
-        # [invitation_letter, agenda_pack]`) are made by the dispatcher when it sends; the row
-        # keeps references to them and the message a marker line (notifications/attachments.py)
-        documents = delegate_documents.references(note, recipient, request)
         return outbox.NewMessage(
             key=key,
             request_id=request.id,

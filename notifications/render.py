@@ -635,7 +635,8 @@ class MailRenderer:
         name, link = recipient.name, context.get("link")
         if not isinstance(link, str) or _MARK_NAME in name or _MARK_LINK in link:
             return self.render(template, recipient, context, language=language)
-        key = (template, language, recipient.role, context.get("link_kind"), bool(name))
+        documents = tuple(context.get("documents") or ())  # the PDFs it says are attached
+        key = (template, language, recipient.role, context.get("link_kind"), bool(name), documents)
         if self._unshareable.get(key):
             return self.render(template, recipient, context, language=language)
         parts = shared.get(key)

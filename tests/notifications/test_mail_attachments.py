@@ -113,6 +113,37 @@ def test_the_emb_contact_receives_every_delegates_letter_and_agenda_as_pdf(
         assert _pdfs(received[address]) == {}
 
 
+def _text(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def test_the_message_says_which_documents_come_attached_in_the_readers_language(
+    runtime: Runtime,
+    emb: str,
+    smtp_server: SmtpServer,
+    make_dispatcher: Callable[..., Dispatcher],
+    dispatch: Callable[[Dispatcher], DispatchReport],
+) -> None:
+    install_mail(runtime)
+    workshop(runtime.engine, emb)
+    assert dispatch(make_dispatcher(runtime.db)).dead == 0
+    received = _received(runtime, smtp_server)
+    contact = received[CONTACT]  # the organisation corresponds in Spanish
+    said = (
+        "Adjuntos a este mensaje, en PDF, para cada delegado: una carta de invitación para "
+        "presentar con la solicitud de visa y el dossier de la agenda."
+    )
+    assert said in " ".join(_text(contact).split())
+    html = contact.get_body(preferencelist=("html",))
+    assert html is not None
+    assert "Adjuntos a este mensaje, en PDF" in str(html.get_content())
+    for address, message in received.items():
+        if address != CONTACT:  # no PDF for them: nothing said about one
+            assert "PDF" not in _text(message)
+
+
 def test_the_documents_are_made_from_the_data_as_it_is_when_the_mail_leaves(
     runtime: Runtime,
     emb: str,
