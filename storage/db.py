@@ -11,6 +11,7 @@ without it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,6 +65,9 @@ class Database:
         pre_ping: bool = False,
     ) -> None:
         self.url = normalise_url(url)
+        # how many write transactions this process committed here (`transaction`)
+        self._commit_numbers = itertools.count(1)
+        self.commits = 0
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgres = self.url.get_backend_name() == "postgresql"
         kwargs: dict[str, Any] = {}
@@ -124,6 +128,9 @@ class Database:
         """A write transaction: committed on success, rolled back on any exception."""
         with self.engine.connect() as conn, conn.begin():
             yield conn
+        # after the commit: what a process-local cache of reads keys on (`next` on the
+        # counter is atomic, so two threads' commits never leave the same number)
+        self.commits = next(self._commit_numbers)
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:

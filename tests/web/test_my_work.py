@@ -8,14 +8,17 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from starlette.testclient import TestClient
 
 from engine.accounts import Accounts
 from engine.actor import Actor
+from engine.bootstrap import Runtime
 from engine.clock import ManualClock
 from engine.my_work import PAGE_SIZE
 from engine.service import Engine
 from engine.views import RequestView
+from storage.db import Database
 from tests.web.conftest import Auth, SignIn, csrf_of
 
 COORDINATOR = Actor("coordinator", "ana")
@@ -262,3 +265,32 @@ def test_the_api_bounds_the_page_and_needs_a_token(auth: Auth, client: TestClien
     viewer = client.get("/api/work", headers=auth("viewer", "val")).json()
     assert viewer["can_act"] is False
     assert viewer["items"] == []
+
+
+def test_the_navigation_count_follows_other_processes_within_two_seconds(
+    sign_in: SignIn,
+    make_request: Callable[..., RequestView],
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A change this server commits shows at once (above); one committed by another process
+    (the worker, a second server, the CLI: another `Database` on the same data) within
+    `FRESH_FOR` seconds, the count being kept that long between pages."""
+    from web import work_badge
+
+    now = [1000.0]
+    monkeypatch.setattr(work_badge.time, "monotonic", lambda: now[0])
+    make_request("international_workshop", "intake")
+    browser = sign_in("coordinator", "ana")
+    assert nav_counts(browser.get("/").text) == (1, None)
+    other = Database(runtime.settings.resolved_database_url)
+    try:
+        elsewhere = Engine(other, runtime.registry, runtime.catalogues, clock=runtime.engine.clock)
+        elsewhere.create(
+            "seminar", emb_code=runtime.engine.list_embs()[0].code, title="Foro", actor=COORDINATOR
+        )
+    finally:
+        other.dispose()
+    assert nav_counts(browser.get("/").text) == (1, None)  # kept: read a moment ago
+    now[0] += work_badge.FRESH_FOR
+    assert nav_counts(browser.get("/").text) == (2, None)
