@@ -32,8 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.views import Availability, RequestView
-    from workflows.definition import WorkflowDefinition
+    pass
 
 COMMAND = ("request", "show")
 _ID = re.compile(r"0|[1-9][0-9]{0,17}")  # Click's INT, within SQLite's integers
@@ -187,25 +186,14 @@ def _answer(args: ShowArgs) -> str:
             raise _NotSure("no such request")  # NotFound, said there
         view, available = shown(engine, conn, row, actor)
         if args.as_json:
-            payload = view.to_dict(lang) | {"available": [a.to_dict(lang) for a in available]}
-            payload["warnings"] = view.warnings_dicts(lang)
+            from engine.views import shown_dict
+
+            payload = shown_dict(view, available, lang)
             return json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+        from cli.words import Words, show_text
+
         definition = registry.get(conn, view.programme, view.workflow_version).definition
-        text = _text(view, available, definition, lang, settings.timezone)
+        text = show_text(view, available, Words(definition, lang, settings.timezone))
     if "\x1b" in text:  # Click strips terminal escapes from what it prints to a pipe
         raise _NotSure("text with terminal escapes")
     return text
-
-
-def _text(
-    view: RequestView,
-    available: list[Availability],
-    definition: WorkflowDefinition,
-    lang: str,
-    zone: str,
-) -> str:
-    """`request_show`'s text: the request's line, then what can be done now."""
-    from cli.words import Words, availability_lines, request_line
-
-    words = Words(definition, lang, zone)
-    return "\n".join([request_line(view, words), *availability_lines(available, lang)])

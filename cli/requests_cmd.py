@@ -10,14 +10,15 @@ import typer
 from cli.context import runtime
 from cli.output import LangOption, chosen_language, domain_errors, emit, parse_json_option
 from cli.words import (
-    availability_lines,
     history_lines,
     request_line,
+    show_text,
     timeline_lines,
     words_for,
     work_lines,
 )
 from engine.actor import Actor
+from engine.views import shown_dict
 from i18n import Text
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not for `--help`
@@ -105,13 +106,11 @@ def request_show(
     lang = chosen_language(lang)
     with domain_errors(as_json, lang), runtime(language=lang, read_only=True) as rt:
         view, available = rt.engine.show(request_id, Actor.parse(actor))
-        payload = view.to_dict(lang) | {"available": [a.to_dict(lang) for a in available]}
-        payload["warnings"] = view.warnings_dicts(lang)
-
-        def text() -> str:
-            return "\n".join([_line(rt, view, lang), *availability_lines(available, lang)])
-
-        emit(payload, as_json, text)
+        emit(
+            shown_dict(view, available, lang),
+            as_json,
+            lambda: show_text(view, available, words_for(rt, view, lang)),
+        )
 
 
 @request_app.command("advance")

@@ -118,6 +118,11 @@ def availability_lines(available: Iterable[Availability], lang: str) -> list[str
     return lines
 
 
+def show_text(view: RequestView, available: Iterable[Availability], words: Words) -> str:
+    """`request show`: the request's line, then what can be done now and why not."""
+    return "\n".join([request_line(view, words), *availability_lines(available, words.lang)])
+
+
 def history_lines(entries: Sequence[HistoryEntry], words: Words) -> list[str]:
     """Every change, oldest first: when and who, then what it did, what it changed, the due
     time of the timer that made it, and the mail it queued."""

@@ -76,11 +76,16 @@ def cached(name: str, files: Iterable[Path], build: Callable[[], T], kind: type)
         pass
     value = build()
     write_atomically(path, pickle.dumps({"key": key, "value": value}, pickle.HIGHEST_PROTOCOL))
-    for stale in directory.glob(f"{name}-*.pickle"):
-        if stale != path:
+    remove_others(directory.glob(f"{name}-*.pickle"), keep=path)
+    return value
+
+
+def remove_others(paths: Iterable[Path], keep: Path) -> None:
+    """Delete the files of `paths` but `keep` (older keys of one value), quietly."""
+    for stale in paths:
+        if stale != keep:
             with contextlib.suppress(OSError):
                 stale.unlink()
-    return value
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -168,3 +169,15 @@ class TimelineEntry:
             "occurrence": self.occurrence,
             "status": self.status,
         }
+
+
+def shown_dict(
+    view: RequestView, available: Sequence[Availability], language: str
+) -> dict[str, Any]:
+    """A request as `show` gives it (`request show --json`, `GET /api/requests/{id}`): the
+    request, each trigger of its state for the caller (`available`) and its `warnings`, said
+    in `language`."""
+    return view.to_dict(language) | {
+        "available": [a.to_dict(language) for a in available],
+        "warnings": view.warnings_dicts(language),
+    }

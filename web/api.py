@@ -22,7 +22,7 @@ from engine.compiler import CompiledWorkflow
 from engine.diagram import mermaid
 from engine.errors import InvalidData
 from engine.my_work import load_my_work
-from engine.views import RequestView
+from engine.views import RequestView, shown_dict
 from i18n import SOURCE_LANGUAGE, UI_LANGUAGES, negotiate
 from web.params import (
     CODE_MAX,
@@ -228,11 +228,8 @@ def show_request(
     (`reasons`: [{"code", "message"}], the messages in the caller's language), and its
     `warnings` ([{"code", "message", "field"}]: what does not block but must be seen)."""
     view, available = engine.show(request_id, actor_of(user))
-    return {
-        **_with_etag(response, view, language),
-        "available": [a.to_dict(language) for a in available],
-        "warnings": view.warnings_dicts(language),
-    }
+    _with_etag(response, view, language)
+    return shown_dict(view, available, language)
 
 
 @router.get("/work")

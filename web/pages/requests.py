@@ -9,6 +9,7 @@ version moved on so that submitting again applies the user's values deliberately
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,6 +254,32 @@ def _conflict_changes(
         for h in entries
     ]
     return summary, fields
+
+
+def _typed_again(
+    request: Request,
+    pages: PagesDep,
+    engine: Engine,
+    user: UserView,
+    request_id: int,
+    comment: str | None,
+) -> Callable[[Problems, dict[str, Any]], HTMLResponse]:
+    """The request's page again, with why a form was refused and what was typed in it (the
+    comment too), for a handler to answer with."""
+
+    def again(problems: Problems, patch: dict[str, Any]) -> HTMLResponse:
+        return _render_request(
+            request,
+            pages,
+            engine,
+            user,
+            request_id,
+            problems=problems,
+            patch=patch,
+            comment=comment,
+        )
+
+    return again
 
 
 def _render_request(
@@ -517,36 +544,20 @@ def save_data(
     patch = forms.parse(fields, form, view.data)
     expected = _int(form.get("expected_version"))
     comment = _comment(form)
+    again = _typed_again(request, pages, engine, user, request_id, comment)
     too_long = _comment_problem(request, comment, section)
     if too_long is not None:
-        return _render_request(
-            request,
-            pages,
-            engine,
-            user,
-            request_id,
-            problems=too_long,
-            patch=patch,
-            comment=comment,
-        )
+        return again(too_long, patch)
     try:
         engine.update(
             request_id, actor_of(user), data=patch, expected_version=expected, comment=comment
         )
     except CicieError as exc:
         fmt = _formatter(request, engine)
-        problems, patch = _refused(
-            exc, engine, request_id, expected, patch, fmt, wf, trigger=None, section=section
-        )
-        return _render_request(
-            request,
-            pages,
-            engine,
-            user,
-            request_id,
-            problems=problems,
-            patch=patch,
-            comment=comment,
+        return again(
+            *_refused(
+                exc, engine, request_id, expected, patch, fmt, wf, trigger=None, section=section
+            )
         )
     _ = gettext_for(request)
     flash(request, _("Saved."), "ok")
@@ -574,18 +585,10 @@ def advance(
     patch = forms.parse(fields, form, view.data)
     expected = _int(form.get("expected_version"))
     comment = _comment(form)
+    again = _typed_again(request, pages, engine, user, request_id, comment)
     too_long = _comment_problem(request, comment, section)
     if too_long is not None:
-        return _render_request(
-            request,
-            pages,
-            engine,
-            user,
-            request_id,
-            problems=too_long,
-            patch=patch,
-            comment=comment,
-        )
+        return again(too_long, patch)
     try:
         moved = engine.advance(
             request_id,
@@ -597,18 +600,10 @@ def advance(
         )
     except CicieError as exc:
         fmt = _formatter(request, engine)
-        problems, patch = _refused(
-            exc, engine, request_id, expected, patch, fmt, wf, trigger=trigger, section="current"
-        )
-        return _render_request(
-            request,
-            pages,
-            engine,
-            user,
-            request_id,
-            problems=problems,
-            patch=patch,
-            comment=comment,
+        return again(
+            *_refused(
+                exc, engine, request_id, expected, patch, fmt, wf, trigger=trigger, section=section
+            )
         )
     label = _transition_labels(wf).get(trigger)
     done = label.get(request_language(request)) if label is not None else trigger

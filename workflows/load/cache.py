@@ -21,24 +21,23 @@ database and the site's secret key, so whoever can write it can already change e
 
 from __future__ import annotations
 
-import contextlib
 import copyreg
 import hashlib
 import io
-import os
 import pickle
-import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from config import file_cache
 from config.catalogues import Catalogues
 from workflows.definition import WorkflowDefinition
 
 FORMAT = 2
 PREFIX = "definitions-"
 SUFFIX = ".pickle"
+_HEADER = f"definitions {FORMAT}"  # in every key: a new format makes new files
 ROOT = Path(__file__).resolve().parents[2]  # the source tree: workflows/, config/, i18n/, …
 # `workflows.template_index.TEMPLATE_DIR`, named here so a cached load does not import Jinja
 TEMPLATE_DIR = ROOT / "notifications" / "templates"
@@ -78,19 +77,7 @@ def _data_files(directory: Path | None) -> list[Path]:
 
 def key(directory: Path) -> str:
     """The hash of everything `load_all(directory)` depends on."""
-    return _digest([*_code_files(), *_data_files(directory)]).hexdigest()
-
-
-def _digest(files: list[Path]) -> Any:
-    digest = hashlib.sha256(f"cicie definitions {FORMAT} {sys.version_info[:2]}\n".encode())
-    for path in files:
-        digest.update(str(path).encode() + b"\0")
-        try:
-            digest.update(path.read_bytes())
-        except OSError:
-            digest.update(b"\1missing")
-        digest.update(b"\0")
-    return digest
+    return file_cache.digest([*_code_files(), *_data_files(directory)], _HEADER)
 
 
 def _proxy(values: dict[Any, Any]) -> MappingProxyType[Any, Any]:
@@ -123,7 +110,7 @@ def cached_load(
         return found
     definitions = build()  # raises InvalidDefinition: nothing is cached
     _write(path, wanted, definitions)
-    _remove_stale(cache_dir.glob(f"{PREFIX}*{SUFFIX}"), keep=path)
+    file_cache.remove_others(cache_dir.glob(f"{PREFIX}*{SUFFIX}"), keep=path)
     return definitions
 
 
@@ -138,9 +125,9 @@ def cached_stored(
     `stored-<name hash>-<version>.pickle` under a key over its text and everything else the
     loader reads (not the programme files: a stored text stands alone). Requests pinned to an
     older version are then shown without checking its text again in every process."""
-    digest = _digest([*_code_files(), *_data_files(None)])
-    digest.update(f"{name}\0{version}\0".encode() + source.encode())
-    wanted = digest.hexdigest()
+    wanted = file_cache.digest(
+        [*_code_files(), *_data_files(None)], _HEADER, f"{name}\0{version}\0{source}"
+    )
     label = hashlib.sha256(name.encode()).hexdigest()[:16]
     path = cache_dir / f"stored-{label}-{int(version)}{SUFFIX}"
     found = _read(path, wanted)
@@ -157,9 +144,8 @@ def cached_catalogues(cache_dir: Path, build: Callable[[], Catalogues]) -> Catal
     code that reads them and Babel's version."""
     from config.catalogues import CATALOGUE_DIR
 
-    digest = _digest([*_code_files(), *sorted(CATALOGUE_DIR.glob("*.yaml"))])
-    digest.update(f"babel {_babel_version()}".encode())
-    wanted = digest.hexdigest()
+    files = [*_code_files(), *sorted(CATALOGUE_DIR.glob("*.yaml"))]
+    wanted = file_cache.digest(files, _HEADER, f"babel {_babel_version()}")
     path = cache_dir / f"catalogues{SUFFIX}"
     found = _read(path, wanted)
     if found is not None and isinstance(found.get("catalogues"), Catalogues):
@@ -197,23 +183,6 @@ def _read(path: Path, wanted: str) -> dict[str, Any] | None:
 def _write(path: Path, wanted: str, values: Mapping[str, Any]) -> None:
     try:
         data = _dumps({"format": FORMAT, "key": wanted, "values": dict(values)})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        import tempfile  # only to write (a warm cache is only read)
-
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except Exception:  # an object that does not pickle, a read-only home: no cache, no harm
+    except Exception:  # an object that does not pickle: no cache, no harm
         return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-
-
-def _remove_stale(paths: Iterable[Path], keep: Path) -> None:
-    for stale in paths:
-        if stale != keep:
-            with contextlib.suppress(OSError):
-                stale.unlink()
+    file_cache.write_atomically(path, data)
