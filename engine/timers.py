@@ -13,6 +13,7 @@ it is armed (`at: {entered: 0}`) is not late: it fires.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -135,11 +136,12 @@ class TimerPlanner:
         if isinstance(event, RequestCreated):
             self._arm_entering(conn, event, definition, previous=None)
         elif isinstance(event, RequestAdvanced):
+            armed: set[str] = set()
             if event.from_state != request.state:
                 self._cancel_left(conn, event, definition)
-                self._arm_entering(conn, event, definition, previous=event.from_state)
+                armed = self._arm_entering(conn, event, definition, previous=event.from_state)
             if event.changes:  # dates the step itself set or moved
-                self._follow_dates(conn, event, definition)
+                self._follow_dates(conn, event, definition, armed=armed)
         elif isinstance(event, RequestUpdated):
             self._follow_dates(conn, event, definition)
 
@@ -149,14 +151,20 @@ class TimerPlanner:
         event: RequestCreated | RequestAdvanced,
         definition: WorkflowDefinition,
         previous: str | None,
-    ) -> None:
+    ) -> set[str]:
+        """Arm the timers of the state entered; returns the names of those that got rows."""
         request = event.request
         rows = []
+        armed: set[str] = set()
         for timer in definition.timers:
             if request.state not in timer.states or previous in timer.states:
                 continue
-            rows.extend(self._rows(conn, timer, event))
+            new = self._rows(conn, timer, event)
+            if new:
+                armed.add(timer.id)
+                rows.extend(new)
         timers.arm(conn, rows)
+        return armed
 
     def _country(self, conn: sa.Connection, timer: TimerDef, emb_code: str | None) -> str | None:
         return emb_country(conn, emb_code) if addressed_to_emb(timer) else None
@@ -190,18 +198,16 @@ class TimerPlanner:
     def _cancel_left(
         self, conn: sa.Connection, event: RequestAdvanced, definition: WorkflowDefinition
     ) -> None:
-        live = {t.id: t for t in definition.timers}
-        pending = timers.pending_for_request(conn, event.request.id)
-        gone = [
-            row.id
-            for row in pending
-            if row.name not in live or event.request.state not in live[row.name].states
-        ]
+        """Cancel the pending timers not live in the state entered (those of another state,
+        and any of a timer the workflow no longer has)."""
+        state = event.request.state
         timers.cancel(
             conn,
-            gone,
+            None,
             now=event.at,
-            why=f"request left for '{event.request.state}' ({event.trigger})",
+            why=f"request left for '{state}' ({event.trigger})",
+            request_id=event.request.id,
+            keep=sorted({t.id for t in definition.timers if state in t.states}),
         )
 
     def _follow_dates(
@@ -209,9 +215,11 @@ class TimerPlanner:
         conn: sa.Connection,
         event: RequestUpdated | RequestAdvanced,
         definition: WorkflowDefinition,
+        armed: Collection[str] = (),
     ) -> None:
         """A moved date moves the pending timers hanging on it (a cleared one cancels them);
-        a date set for the first time arms the timers that were waiting for it."""
+        a date set for the first time arms the timers that were waiting for it. `armed`: the
+        timers the caller has just armed by the new dates (not to be armed again)."""
         request = event.request
         if not any(
             t.anchor_field in event.changes and request.state in t.states for t in definition.timers
@@ -228,7 +236,8 @@ class TimerPlanner:
             rows = by_name.get(timer.id, [])
             old_value = event.changes[timer.anchor_field][0]
             if not rows and old_value is None:
-                new_rows.extend(self._rows(conn, timer, event))
+                if timer.id not in armed:
+                    new_rows.extend(self._rows(conn, timer, event))
                 continue
             country = self._country(conn, timer, request.emb)
             for row in rows:
@@ -237,7 +246,7 @@ class TimerPlanner:
                     timers.cancel(conn, [row.id], now=event.at, why="its date was cleared")
                 elif when < event.at:  # moved into the past: the late policy, not a firing
                     skip(conn, row.id, when, event.at)
-                else:
+                elif when != row.due_at:  # a row already due then is left as it is
                     timers.move(conn, row.id, when)
         timers.arm(conn, new_rows)
 

@@ -72,6 +72,8 @@ def use_zone(zone: ZoneInfo) -> None:
 # ---------------------------------------------------------------- folding and words
 def fold(text: str) -> str:
     """Without accents and case: "Perú" → "peru", "MÉXICO" → "mexico", "Straße" → "strasse"."""
+    if text.isascii():  # NFKD leaves ASCII as it is, and it has no combining marks
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -194,21 +196,33 @@ _SQL = {
 
 
 def refresh_request(
-    conn: sa.Connection, request_id: int, *, words: bool = True, facets: bool = True
+    conn: sa.Connection,
+    request_id: int,
+    *,
+    words: bool = True,
+    facets: bool = True,
+    row: tuple[str, dict[str, Any], str, str, int | None, datetime] | None = None,
 ) -> None:
     """Bring one request's facets and words up to date with its row (read in this
-    transaction); `words=False` / `facets=False` leave the part whose fields did not change."""
+    transaction); `words=False` / `facets=False` leave the part whose fields did not change.
+    `row`: (title, data, programme, state, emb_id, created_at) as the caller has just written
+    them (a transition: its locked row and what it wrote), instead of reading them again; the
+    fields read here are passed through JSON as the stored row would give them back."""
     sql = _SQL[conn.dialect.name]
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     cur = dbapi.cursor()
     try:
-        cur.execute(sql["row"], (request_id,))
-        row = cur.fetchone()
         if row is None:
-            return
-        title, data, programme, state, emb_id, created_at = row
-        data = _loads(data)
+            cur.execute(sql["row"], (request_id,))
+            row = cur.fetchone()
+            if row is None:
+                return
+            title, data, programme, state, emb_id, created_at = row
+            data = _loads(data)
+        else:
+            title, written, programme, state, emb_id, created_at = row
+            data = json.loads(json.dumps({k: v for k, v in written.items() if k in DERIVED_FIELDS}))
         if words:
             want_words = request_words(title, data)
             cur.execute(sql["words"], (request_id,))
@@ -249,12 +263,15 @@ def after_transition(
     *,
     from_state: str | None = None,
     changes: dict[str, Any] | None = None,
+    known: tuple[str, str, int | None, datetime] | None = None,
 ) -> None:
     """Called by `hot_path.record_transition` in the transition's transaction: the words
     again when a name changed, the facets again when a theme or the event's start changed
     (they copy the state too); otherwise only the new state copied into the facets (one
     indexed UPDATE on the DBAPI cursor), and nothing at all when the state stayed (a
-    reminder, a correction of other fields)."""
+    reminder, a correction of other fields). `known`: the request's (title, programme,
+    emb_id, created_at), which a transition does not change, when the caller holds them (the
+    row is then not read again)."""
     words = facets = False
     if data is not None:
         if changes is None:  # the data replaced without a diff: everything may have moved
@@ -263,7 +280,11 @@ def after_transition(
             words = not WORD_FIELDS.isdisjoint(changes)
             facets = not FACET_FIELDS.isdisjoint(changes)
     if words or facets:
-        refresh_request(conn, request_id, words=words, facets=facets)
+        row = None
+        if known is not None and data is not None:
+            title, programme, emb_id, created_at = known
+            row = (title, data, programme, state, emb_id, created_at)
+        refresh_request(conn, request_id, words=words, facets=facets, row=row)
     if facets or (from_state is not None and state == from_state):
         return
     dbapi = conn.connection.dbapi_connection

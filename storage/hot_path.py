@@ -160,8 +160,11 @@ def record_transition(
     from_state: str,
     comment: str | None,
     changes: dict[str, Any] | None,
+    locked: RequestRow | None = None,
 ) -> int | None:
-    """Versioned update + history row; returns the history id, or None on a version clash."""
+    """Versioned update + history row; returns the history id, or None on a version clash.
+    `locked`: the row as `lock_request` read it in this transaction, whose title, programme,
+    organisation and creation the derived values then take instead of reading them again."""
     cur, d = _cursor(conn)
     at = d.time_in(now)
     if data is None:
@@ -186,7 +189,17 @@ def record_transition(
         cur.close()
         return None
     # the dashboard's filters and the search follow, in this transaction (storage/derived)
-    derived.after_transition(conn, request_id, state, data, from_state=from_state, changes=changes)
+    derived.after_transition(
+        conn,
+        request_id,
+        state,
+        data,
+        from_state=from_state,
+        changes=changes,
+        known=None
+        if locked is None
+        else (locked.title, locked.programme, locked.emb_id, locked.created_at),
+    )
     cur.execute(
         d.insert,
         (

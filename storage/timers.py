@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -163,8 +163,29 @@ def armed_since(conn: sa.Connection, request_id: int, since: datetime) -> set[tu
 _STILL_PENDING = "(status || '') = 'pending'"
 
 
-def cancel(conn: sa.Connection, ids: Sequence[int], *, now: datetime, why: str) -> None:
-    if ids:
+def cancel(
+    conn: sa.Connection,
+    ids: Sequence[int] | None,
+    *,
+    now: datetime,
+    why: str,
+    request_id: int | None = None,
+    keep: Collection[str] = (),
+) -> None:
+    """Cancel these pending timers; or, `ids=None`, every pending timer of `request_id` but
+    those named in `keep` (a request leaving a state: one UPDATE through
+    ix_timer_request_status_due, without reading the rows first)."""
+    if ids is None:
+        assert request_id is not None
+        cur, is_sqlite, p = _cursor(conn)
+        but = f" AND name NOT IN ({', '.join([p] * len(keep))})" if keep else ""
+        cur.execute(
+            f"UPDATE timer SET status = 'cancelled', fired_at = {p}, outcome = {p} "
+            f"WHERE request_id = {p} AND status = 'pending'{but}",
+            (driver_time(now, sqlite=is_sqlite), why, request_id, *keep),
+        )
+        cur.close()
+    elif ids:
         cur, is_sqlite, p = _cursor(conn)
         cur.execute(
             "UPDATE timer SET status = 'cancelled', fired_at = {p}, outcome = {p} "

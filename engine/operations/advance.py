@@ -69,11 +69,10 @@ def advance_in(
     """`advance` inside the caller's transaction (the timer sweep fires deadlines so)."""
     row = lock_request(conn, request_id, expected_version)
     wf = engine.registry.get(conn, row.programme, row.workflow_version)
-    candidates = _candidates(engine, wf, row, trigger, actor)
-    collectable = set(wf.definition.states[row.state].collects)
-    for cand in candidates:
-        collectable.update(cand.transition.collects)
-    clean = validated_patch(wf, data or {}, tuple(collectable))
+    candidates, collectable = wf.step(row.state, trigger, actor.role)
+    if not candidates:
+        _candidates(engine, wf, row, trigger, actor)  # raises: why none may be taken
+    clean = validated_patch(wf, data or {}, collectable)
     merged, changes = merge(row.data, clean)
     subject = Subject(state=row.state, held_from=row.held_from)
     failures: list[Failure] = []
@@ -90,7 +89,7 @@ def advance_in(
         raise GuardFailed(guard_message(candidates[0].transition.label, failures), failures)
     chosen = next(c for c in candidates if subject.verdicts.get(c.key))
     new_state = subject.state
-    hold = wf.definition.hold_state()
+    hold = wf.hold_state
     held_from = row.state if new_state == hold and row.state != hold else None
     now = engine.clock()
     history_id = hot_path.record_transition(
@@ -107,6 +106,7 @@ def advance_in(
         from_state=row.state,
         comment=comment,
         changes=changes or None,
+        locked=row,
     )
     if history_id is None:  # pragma: no cover - the row lock makes this unreachable
         raise VersionConflict(f"request {request_id} changed during the transition")

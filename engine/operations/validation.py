@@ -3,7 +3,7 @@ data as a JSON merge-patch of top-level fields (`null` clears a field)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from engine.compiler import CompiledWorkflow
@@ -14,7 +14,7 @@ from workflows.guard_api import field_label
 
 
 def validated_patch(
-    wf: CompiledWorkflow, data: Mapping[str, Any], collectable: Sequence[str]
+    wf: CompiledWorkflow, data: Mapping[str, Any], collectable: Collection[str]
 ) -> dict[str, Any]:
     """The step's data, validated: `InvalidData` lists every problem ({"field": the field's
     code path, "message": an `i18n.Text` naming it by its label})."""

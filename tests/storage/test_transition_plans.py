@@ -107,6 +107,10 @@ _STATEMENTS = {
         "UPDATE timer SET status = 'cancelled', outcome = 'left' "
         f"WHERE id IN (1, 2, 3) AND {timers._STILL_PENDING}"
     ),
+    "cancel on leaving a state": (  # as storage.timers.cancel(ids=None, keep=…) writes it
+        "UPDATE timer SET status = 'cancelled', outcome = 'left' "
+        "WHERE request_id = 7 AND status = 'pending' AND name NOT IN ('stale_intake')"
+    ),
     "move": f"UPDATE timer SET outcome = NULL WHERE id = 4 AND {timers._STILL_PENDING}",
     "organisation and links epoch": (
         "SELECT r.links_epoch, e.id, e.code, e.name FROM request r "
