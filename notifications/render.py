@@ -33,9 +33,10 @@ import hashlib
 import os
 import re
 import struct
+import types
 import urllib.parse
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections import ChainMap, Counter
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from email.headerregistry import Address
@@ -53,9 +54,16 @@ from babel.dates import format_datetime as babel_datetime
 from babel.lists import format_list
 from babel.numbers import format_currency
 from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import FilterArgumentError
+from jinja2.utils import internalcode
 from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
+
+try:
+    from markupsafe._speedups import _escape_inner
+except ImportError:  # pragma: no cover (markupsafe without its C speedups)
+    from markupsafe._native import _escape_inner
 
 import i18n
 from config.catalogues import Catalogues, load_catalogues
@@ -148,7 +156,9 @@ class Attachment:
 
 # ------------------------------------------------------------------------------ filters
 def _locale(ctx: jinja2.runtime.Context) -> str:
-    language = ctx.get("language")
+    # ctx.get("language"), read from its two dicts (a mail formats some twenty values)
+    found = ctx.vars
+    language = found["language"] if "language" in found else ctx.parent.get("language")
     if not isinstance(language, str):
         raise jinja2.TemplateRuntimeError(
             "this filter needs the render language: import macros 'with context'"
@@ -325,14 +335,231 @@ def _fold_top_level_sets(tree: nodes.Template, env: jinja2.Environment) -> None:
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+# ------------------------------------------------------------------ compiled output
+# What the code of a compiled template (`_SentenceEnvironment`) calls instead of Jinja's
+# generic runtime, for the same text at a fraction of the cost (issue 16): an output of
+# HTML is escaped without a Markup object made for each value (the rendering only joins
+# them), a sentence with values escapes each value once rather than through markupsafe's
+# `%` helper, and a method written in C (`data.get("x")`) is called directly rather than
+# through `Context.call`. The renderer made with `compile_sentences=False` uses none of
+# this, and the tests check that both write the same, byte for byte.
+_NONE_PRINTED = "a value printed in the template is None (guard it with {% if %})"
+# a sentence whose every conversion is `%(name)s` (or `%%`): str % {name: escaped value}
+_PLAIN_CONVERSIONS = re.compile(r"%(?:%|\([^()]*\)s)")
+
+
+def _out_html(value: Any) -> str:
+    """`escape(_refuse_none(value))` as the text it joins into the rendering."""
+    if type(value) is str:
+        return _escape_inner(value)
+    if value is None:
+        raise TypeError(_NONE_PRINTED)
+    return escape(value)
+
+
+def _out_text(value: Any) -> str:
+    """`str(_refuse_none(value))`."""
+    if type(value) is str:
+        return value
+    if value is None:
+        raise TypeError(_NONE_PRINTED)
+    return str(value)
+
+
+def _say(text: str, values: dict[str, Any]) -> str:
+    """`Markup(text) % values` for a sentence whose conversions are all `%(name)s`, as text:
+    each value escaped once (a Markup value, such as a macro's output, is kept as it is)."""
+    for key, value in values.items():
+        values[key] = _escape_inner(value) if type(value) is str else str(escape(value))
+    return text % values
+
+
+def _say_markup(text: str, values: dict[str, Any]) -> Markup:
+    """`Markup(text) % values` (`_say`), for a sentence whose result is used, not printed."""
+    return Markup(_say(text, values))
+
+
+_C_FUNCTION = types.BuiltinFunctionType  # also the type of a C method bound: `{}.get`
+
+
+def _call(context: jinja2.runtime.Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """`context.call(obj, …)`; a function written in C (`data.get`) takes no context, so it
+    is called directly, with what `Context.call` would do around it."""
+    if type(obj) is not _C_FUNCTION:
+        return context.call(obj, *args, **kwargs)
+    kwargs.pop("_block_vars", None)
+    kwargs.pop("_loop_vars", None)
+    try:
+        return obj(*args, **kwargs)
+    except StopIteration:
+        return context.environment.undefined(
+            "value was undefined because a callable raised a StopIteration exception"
+        )
+
+
+def _method(environment: jinja2.Environment, obj: Any, attribute: str) -> Any:
+    """`environment.getattr(obj, attribute)` (`_SentenceEnvironment.getattr`) for an
+    attribute that every dict has (`data.get`): a dict's own."""
+    if type(obj) is dict:
+        return getattr(obj, attribute)
+    return environment.getattr(obj, attribute)
+
+
+def _attribute(environment: jinja2.Environment, obj: Any, attribute: str) -> Any:
+    """`environment.getattr(obj, attribute)` (`_SentenceEnvironment.getattr`) for an
+    attribute that no dict has (checked when the template is compiled)."""
+    if type(obj) is dict:
+        try:
+            return obj[attribute]
+        except KeyError:
+            return environment.undefined(obj=obj, name=attribute)
+    try:  # as jinja2.Environment.getattr: the attribute, else the item
+        return getattr(obj, attribute)
+    except AttributeError:
+        pass
+    try:
+        return obj[attribute]
+    except (TypeError, LookupError, AttributeError):
+        return environment.undefined(obj=obj, name=attribute)
+
+
+def _plain_sentence(node: nodes.Node) -> str | None:
+    """The text of an HTML sentence with values compiled by `_Sentences` (`Markup(text) %
+    {…}`) when `_say` writes it exactly as Markup's `%` would, else None."""
+    if not (isinstance(node, nodes.Mod) and isinstance(node.right, nodes.Dict)):
+        return None
+    left = node.left
+    if isinstance(left, nodes.MarkSafe) and isinstance(left.expr, nodes.Const):
+        text = left.expr.value  # as compiled
+        if type(text) is not str:
+            return None
+    elif isinstance(left, nodes.Const) and type(left.value) is Markup:
+        text = str(left.value)  # as Jinja's optimizer folds it
+    else:
+        return None
+    if "%" in _PLAIN_CONVERSIONS.sub("", text):
+        return None
+    for pair in node.right.items:
+        if not (isinstance(pair.key, nodes.Const) and type(pair.key.value) is str):
+            return None
+    return text
+
+
+_HELPERS = ("_attribute", "_call", "_method", "_out_html", "_out_text", "_say", "_say_markup")
+
+
+class _CodeGenerator(CodeGenerator):
+    """Jinja's code generator, writing calls to the helpers above where they say the same."""
+
+    _bare: nodes.Node | None = None  # the sentence printed as it is (`_say`, not Markup)
+    _closing: list[str]
+
+    def visit_Template(  # noqa: N802 (Jinja's visitor names)
+        self, node: nodes.Template, frame: Frame | None = None
+    ) -> None:
+        self._closing = []
+        self.writeline(f"from {__name__} import {', '.join(_HELPERS)}")
+        super().visit_Template(node, frame)
+
+    def _fast_output(self, frame: Frame) -> bool:
+        return (
+            not frame.eval_ctx.volatile
+            and self.environment.finalize is _refuse_none
+            and not self.environment.is_async
+        )
+
+    def _output_child_pre(
+        self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo
+    ) -> None:
+        if not self._fast_output(frame):
+            self._closing.append("")
+            super()._output_child_pre(node, frame, finalize)
+        elif not frame.eval_ctx.autoescape:
+            self._closing.append(")")
+            self.write("_out_text(")
+        elif _plain_sentence(node) is not None:
+            # a string, never None, already escaped: printed as it is
+            self._closing.append("")
+            self._bare = node
+        else:
+            self._closing.append(")")
+            self.write("_out_html(")
+
+    def _output_child_post(
+        self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo
+    ) -> None:
+        closing = self._closing.pop()
+        self._bare = None
+        if not self._fast_output(frame):
+            super()._output_child_post(node, frame, finalize)
+        else:
+            self.write(closing)
+
+    @optimizeconst
+    def visit_Mod(self, node: nodes.BinExpr, frame: Frame) -> None:  # noqa: N802
+        text = _plain_sentence(node)
+        if text is None or self.environment.sandboxed:
+            self.write("(")
+            self.visit(node.left, frame)
+            self.write(" % ")
+            self.visit(node.right, frame)
+            self.write(")")
+            return
+        bare, self._bare = self._bare is node, None
+        self.write(f"{'_say' if bare else '_say_markup'}({text!r}, ")
+        self.visit(node.right, frame)
+        self.write(")")
+
+    @optimizeconst
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:  # noqa: N802
+        if (
+            self.environment.is_async
+            or self.environment.sandboxed
+            or type(self.environment).getattr is not _SentenceEnvironment.getattr
+        ):
+            super().visit_Getattr(node, frame)
+            return
+        helper = "_method" if node.attr in _DICT_ATTRIBUTES else "_attribute"
+        self.write(f"{helper}(environment, ")
+        self.visit(node.node, frame)
+        self.write(f", {node.attr!r})")
+
+    @optimizeconst
+    def visit_Call(  # noqa: N802
+        self, node: nodes.Call, frame: Frame, forward_caller: bool = False
+    ) -> None:
+        if (
+            forward_caller
+            or self.environment.is_async
+            or self.environment.sandboxed
+            or not isinstance(node.node, nodes.Getattr)  # a method: `data.get("x")`
+        ):
+            super().visit_Call(node, frame, forward_caller=forward_caller)
+            return
+        self._bare = None
+        self.write("_call(context, ")
+        self.visit(node.node, frame)
+        extra_kwargs: dict[str, str] = {}
+        if frame.loop_frame:
+            extra_kwargs["_loop_vars"] = "_loop_vars"
+        if frame.block_frame:
+            extra_kwargs["_block_vars"] = "_block_vars"
+        self.signature(node, frame, extra_kwargs or None)
+        self.write(")")
+
+
 class _SentenceEnvironment(jinja2.Environment):
-    """An environment whose templates are compiled in one language (`_Sentences`)."""
+    """An environment whose templates are compiled in one language (`_Sentences`), into
+    code that calls the helpers of `_CodeGenerator`."""
+
+    code_generator_class = _CodeGenerator
 
     def __init__(
         self, translations: gettext_module.NullTranslations, language: str, **options: Any
     ) -> None:
         super().__init__(**options)
         self._sentences = _Sentences(translations, bool(options.get("autoescape")), language)
+        self._loaded: dict[str, tuple[jinja2.BaseLoader | None, jinja2.Template]] = {}
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`request.title` on a plain dict without raising AttributeError first (Jinja's own
@@ -344,6 +571,46 @@ class _SentenceEnvironment(jinja2.Environment):
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
+
+    @internalcode
+    def get_template(
+        self,
+        name: str | jinja2.Template,
+        parent: str | None = None,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> jinja2.Template:
+        """Jinja's, the templates loaded kept in a dict besides Jinja's cache (whose lock and
+        queue cost more than the lookup): still checked at every use against the file
+        (`is_up_to_date`), so a template edited on disk is read again, as with Jinja."""
+        if globals is not None or not isinstance(name, str) or not self.auto_reload:
+            return super().get_template(name, parent, globals)
+        if parent is not None:
+            name = self.join_path(name, parent)
+        found = self._loaded.get(name)
+        if found is not None and found[0] is self.loader and found[1].is_up_to_date:
+            return found[1]
+        template = super().get_template(name)
+        self._loaded[name] = (self.loader, template)
+        return template
+
+    def render(self, template: jinja2.Template, values: Mapping[str, Any]) -> str:
+        """`template.render(values)`, the template's globals (a ChainMap: its own, then the
+        environment's) read map by map, as dicts, rather than key by key through the
+        ChainMap (twice a render, in Jinja's `new_context`)."""
+        found = template.globals
+        if isinstance(found, ChainMap):
+            flat: dict[str, Any] = {}
+            for layer in reversed(found.maps):
+                flat.update(layer)
+        else:
+            flat = dict(found)
+        context = self.context_class(
+            self, {**flat, **values}, template.name, template.blocks, globals=flat
+        )
+        try:
+            return self.concat(template.root_render_func(context))
+        except Exception:
+            self.handle_exception()
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
@@ -624,21 +891,44 @@ class MailRenderer:
         shared: dict[tuple[Any, ...], tuple[str, str, str]],
     ) -> Rendered:
         """`render` for one of several recipients of the same message (one `notify:` of one
-        event: the same context but for the recipient's name, role and link), rendering the
-        three parts once per (language, role, kind of link) and putting each recipient's name
-        and link into that rendering. `shared` holds those renderings for the event; `language`
-        comes from `choose`, just made. The first time a kind of rendering is shared in this
-        process, it is checked against a rendering of its own for that recipient (identical,
-        byte for byte); a template whose output would differ — a name or link transformed
-        by a filter, say — is rendered for each recipient from then on. Any problem is a
-        `TemplateError`, as with `render`."""
+        event: the same context but for the recipient's name, role and link): `render_stored`
+        with the recipient's name and link put in."""
+        stored = self.render_stored(template, recipient, context, language=language, shared=shared)
+        text, html = stored.filled(recipient.name, str(context.get("link") or ""))
+        return Rendered(
+            language=language,
+            subject=stored.subject,
+            text=text,
+            html=html,
+            wanted=recipient.language,
+        )
+
+    def render_stored(
+        self,
+        template: str,
+        recipient: Recipient,
+        context: Mapping[str, Any],
+        *,
+        language: str,
+        shared: dict[tuple[Any, ...], tuple[str, str, str]],
+    ) -> Stored:
+        """One recipient's mail as the outbox keeps it: its own subject, and text and HTML
+        rendered once per (language, role, kind of link) for the recipients of one
+        `notify:` who read the same words, with marks where each one's name and link go
+        (`Stored.key` says which rendering; `Stored.filled` puts them in). `shared` holds those
+        renderings for the event; `language` comes from `choose`, just made. The first time a
+        kind of rendering is shared in this process, it is checked against a rendering of its
+        own for that recipient (identical, byte for byte); a template whose output would
+        differ — a name or link transformed by a filter, say — is rendered for each recipient
+        from then on (`key` None, no marks). Any problem is a `TemplateError`, as with
+        `render`."""
         name, link = recipient.name, context.get("link")
         if not isinstance(link, str) or _MARK_NAME in name or _MARK_LINK in link:
-            return self.render(template, recipient, context, language=language)
+            return self._own(template, recipient, context, language)
         documents = tuple(context.get("documents") or ())  # the PDFs it says are attached
         key = (template, language, recipient.role, context.get("link_kind"), bool(name), documents)
         if self._unshareable.get(key):
-            return self.render(template, recipient, context, language=language)
+            return self._own(template, recipient, context, language)
         parts = shared.get(key)
         if parts is None:
             marked = {**context, "link": _MARK_LINK}
@@ -647,18 +937,31 @@ class MailRenderer:
                 recipient.role, marked["recipient"]["name"], recipient.address, recipient.language
             )
             parts = shared[key] = self._parts(template, stand_in, marked, language)
-        raw_subject, text, html = _fill(parts, name, link)
+        raw_subject = parts[0].replace(_MARK_NAME, name).replace(_MARK_LINK, link)
         if key not in self._unshareable:  # first time in this process: check it
             direct = self._parts(template, recipient, context, language)
-            self._unshareable[key] = direct != (raw_subject, text, html)
+            self._unshareable[key] = direct != (raw_subject, *_fill_bodies(parts, name, link))
             if self._unshareable[key]:
-                raw_subject, text, html = direct
+                return self._own(template, recipient, context, language, direct)
         subject = clean_header(raw_subject)
         if not subject:
             raise TemplateError(template, "the subject is empty", language=language)
-        return Rendered(
-            language=language, subject=subject, text=text, html=html, wanted=recipient.language
-        )
+        return Stored(language, subject, key, parts[1], parts[2], _MARK_NAME, _MARK_LINK)
+
+    def _own(
+        self,
+        template: str,
+        recipient: Recipient,
+        context: Mapping[str, Any],
+        language: str,
+        parts: tuple[str, str, str] | None = None,
+    ) -> Stored:
+        """A rendering of the recipient's own (nothing to put in when it is sent)."""
+        raw_subject, text, html = parts or self._parts(template, recipient, context, language)
+        subject = clean_header(raw_subject)
+        if not subject:
+            raise TemplateError(template, "the subject is empty", language=language)
+        return Stored(language, subject, None, text, html, None, None)
 
     def _parts(
         self,
@@ -700,6 +1003,8 @@ class MailRenderer:
     ) -> str:
         name = f"{template}/{part}"
         try:
+            if isinstance(env, _SentenceEnvironment):
+                return env.render(env.get_template(name), values)
             return env.get_template(name).render(values)
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(
@@ -735,15 +1040,41 @@ _MARK_NAME = f"cicieName{os.urandom(8).hex()}x"
 _MARK_LINK = f"cicieLink{os.urandom(8).hex()}x"
 
 
-def _fill(parts: tuple[str, str, str], name: str, link: str) -> tuple[str, str, str]:
-    """A shared rendering with one recipient's name and link put in (escaped in the HTML)."""
-    subject, text, html = parts
-    html_name, html_link = str(escape(name)), str(escape(link))
-    return (
-        subject.replace(_MARK_NAME, name).replace(_MARK_LINK, link),
-        text.replace(_MARK_NAME, name).replace(_MARK_LINK, link),
-        html.replace(_MARK_NAME, html_name).replace(_MARK_LINK, html_link),
-    )
+def _fill_bodies(parts: tuple[str, str, str], name: str, link: str) -> tuple[str, str]:
+    """The text and HTML of a shared rendering with one recipient's name and link put in."""
+    return fill(parts[1], parts[2], _MARK_NAME, _MARK_LINK, name, link)
+
+
+def fill(
+    text: str, html: str, name_mark: str | None, link_mark: str | None, name: str, link: str
+) -> tuple[str, str]:
+    """Text and HTML rendered with marks (`MailRenderer.render_stored`) with one recipient's
+    name and link put in, escaped in the HTML (as a rendering of their own would write them)."""
+    if name_mark:
+        text = text.replace(name_mark, name)
+        html = html.replace(name_mark, str(escape(name)))
+    if link_mark:
+        text = text.replace(link_mark, link)
+        html = html.replace(link_mark, str(escape(link)))
+    return text, html
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A recipient's mail as the outbox keeps it (`MailRenderer.render_stored`): the subject
+    is theirs; `text` and `html` may be a rendering shared with others (`key`), holding marks
+    where each one's name and link go."""
+
+    language: str
+    subject: str
+    key: tuple[Any, ...] | None  # the shared rendering; None: the recipient's own
+    text: str
+    html: str
+    name_mark: str | None
+    link_mark: str | None
+
+    def filled(self, name: str, link: str) -> tuple[str, str]:
+        return fill(self.text, self.html, self.name_mark, self.link_mark, name, link)
 
 
 def _newstyle(func: Callable[[str], str], html: bool) -> Callable[..., str]:
@@ -873,6 +1204,11 @@ def build_message(
         )
     )
     return head.encode("ascii") + content
+
+
+def check_sender(sender: str) -> None:
+    """Refuse (`InvalidData`) a From that no message could carry (`CICIE_MAIL_FROM`)."""
+    _sender_mailbox(sender)
 
 
 @functools.lru_cache(maxsize=16)
