@@ -51,7 +51,14 @@ def languages(directory: Path, template: str) -> frozenset[str]:
     """The languages of `LANGUAGES` whose catalogue holds every sentence of `template` (and of
     the layout): empty when the template lacks a part. Asked at every mail, so the answer is
     kept while the files' modification times and sizes stay the same (a file changed in the
-    last seconds is read again each time: its mtime may not tick between two changes)."""
+    last seconds is read again each time: its mtime may not tick between two changes). The
+    files are looked at again at most every `RECHECK_S` seconds (a transition asks once per
+    notification: five `stat` calls each time would be a tenth of its mail's cost)."""
+    key = (str(directory), template)
+    cached = _ANSWERS.get(key)
+    moment = time.monotonic()
+    if cached is not None and moment - _CHECKED.get(key, -RECHECK_S) < RECHECK_S:
+        return cached[1]
     paths = _paths(str(directory), template)
     stamps = []
     settled = True
@@ -66,9 +73,8 @@ def languages(directory: Path, template: str) -> frozenset[str]:
             continue
         stamps.append((info.st_mtime_ns, info.st_size))
         settled = settled and now - info.st_mtime_ns > _SETTLED_NS
-    key = (str(directory), template)
-    cached = _ANSWERS.get(key)
     if cached is not None and cached[0] == stamps:
+        _CHECKED[key] = moment
         return cached[1]
     wanted = messages(directory, template)
     found = frozenset(
@@ -76,10 +82,13 @@ def languages(directory: Path, template: str) -> frozenset[str]:
     )
     if settled:
         _ANSWERS[key] = (stamps, found)
+        _CHECKED[key] = moment
     return found
 
 
 _ANSWERS: dict[tuple[str, str], tuple[list[tuple[int, int]], frozenset[str]]] = {}
+_CHECKED: dict[tuple[str, str], float] = {}  # when the files of an answer were last looked at
+RECHECK_S = 1.0
 
 
 @cache
