@@ -6,7 +6,9 @@ One run, loopback only, bounded in count and time:
    127.0.0.1, so the sink does not share this process's event loop or GIL;
 2. pre-renders N messages (default 2,000) as partners get them — the workshop's confirmed
    logistics from the real templates with its .ics invitation, ~9.6 KiB each — each with its
-   own Message-ID;
+   own Message-ID; the outbox gets them as a transition stores them (since migration 0015:
+   one rendering for every two recipients, each one's subject, name and link), so the
+   dispatcher writes each message's MIME and invitation as it does for real;
 3. measures, over 1 and over 4 reused connections,
    (a) raw aiosmtplib `sendmail` of those bytes, and
    (b) the Dispatcher draining the same N messages from a SQLite outbox (and PostgreSQL with
@@ -37,6 +39,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
@@ -60,11 +63,14 @@ from notifications.render import (  # noqa: E402
     Attachment,
     MailRenderer,
     Rendered,
+    Stored,
     build_message,
 )
 from notifications.smtp import SmtpConfig  # noqa: E402
+from notifications.stored import invitation_fields  # noqa: E402
 from storage import migrate, outbox  # noqa: E402
 from storage.db import Database  # noqa: E402
+from storage.models import outbox_content_table  # noqa: E402
 from workflows.loader import WORKFLOW_DIR, load_file  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -117,7 +123,19 @@ class Sink:
 
 
 # ---------------------------------------------------------------- messages
-def _real_parts() -> tuple[Rendered, bytes]:
+@dataclass(frozen=True)
+class Real:
+    """The message as raw sending gets it (rendered, its invitation) and as the outbox keeps
+    it (the rendering with marks, the invitation's fields, the link)."""
+
+    rendered: Rendered
+    ics: bytes
+    stored: Stored
+    invitation: dict[str, Any]
+    link: str
+
+
+def _real_parts() -> Real:
     """A message as partners get them: the workshop's confirmed logistics (real templates, in
     Spanish, to a founder) with its .ics invitation — about 9.6 KiB once encoded."""
     definition = load_file(WORKFLOW_DIR / "international_workshop.yaml")
@@ -139,12 +157,24 @@ def _real_parts() -> tuple[Rendered, bytes]:
         description=str(context["link"]),
         now=datetime(2016, 5, 2, 16, 0, tzinfo=UTC),
     )
-    return rendered, ics
+    stored = renderer.render_stored(
+        "logistics_confirmed", recipient, context, language="es", shared={}
+    )
+    fields = invitation_fields(
+        uid="cicie-request-0@bench.test",
+        sequence=view.version,
+        title=f"{definition.title.get('es')}: {view.title}",
+        start=date.fromisoformat(start),
+        end=date.fromisoformat(end),
+        location=str(view.data.get("venue") or "") or None,
+        organizer=f"CICIE <{SENDER}>",
+    )
+    return Real(rendered, ics, stored, fields, str(context["link"]))
 
 
-def render(n: int, parts: tuple[Rendered, bytes]) -> tuple[str, bytes]:
-    """Message `n`: the real message with its own Message-ID, built as the outbox writer does."""
-    rendered, ics = parts
+def render(n: int, real: Real) -> tuple[str, bytes]:
+    """Message `n`: the real message with its own Message-ID, as the dispatcher sends it."""
+    rendered, ics = real.rendered, real.ics
     message_id = f"<{uuid.uuid4().hex}@bench.test>"
     recipient = Recipient("founders", f"Instituto Nacional Electoral {n}", RECIPIENT, "es")
     body = build_message(
@@ -178,25 +208,40 @@ async def raw_send(port: int, bodies: list[bytes], connections: int) -> None:
 
 
 # ---------------------------------------------------------------- (b) the dispatcher
-def refill(db: Database, messages: list[tuple[str, bytes]]) -> None:
+def refill(db: Database, messages: list[tuple[str, bytes]], real: Real) -> None:
+    """The messages as transitions store them: a rendering for every two recipients."""
+    stored = real.stored
+    contents = [
+        outbox.NewContent(
+            f"CICIE <{SENDER}>",
+            stored.text,
+            stored.html,
+            stored.name_mark,
+            stored.link_mark,
+            real.invitation,
+        )
+        for _ in range((len(messages) + 1) // 2)
+    ]
+    rows = [
+        outbox.NewMessage(
+            key=f"bench:{n}",
+            request_id=None,
+            history_id=None,
+            template="bench",
+            language="es",
+            to_addr=RECIPIENT,
+            to_name=f"Instituto Nacional Electoral {n}",
+            subject=stored.subject,
+            message_id=message_id,
+            content=n // 2,
+            link=real.link,
+        )
+        for n, (message_id, _body) in enumerate(messages)
+    ]
     with db.transaction() as conn:
         conn.execute(sa.delete(outbox.outbox_table))
-        now = system_clock()
-        for n, (message_id, body) in enumerate(messages):
-            outbox.insert(
-                conn,
-                key=f"bench:{n}",
-                request_id=None,
-                history_id=None,
-                template="bench",
-                language="en",
-                to_addr=RECIPIENT,
-                to_name="",
-                subject=f"Benchmark message {n}",
-                message_id=message_id,
-                body=body,
-                now=now,
-            )
+        conn.execute(sa.delete(outbox_content_table))
+        outbox.insert_many(conn, rows, system_clock(), contents)
 
 
 async def drain(db: Database, port: int, connections: int, expected: int) -> None:
@@ -296,7 +341,7 @@ def main() -> None:
         # warm-up: the sink, the connections, SQLAlchemy's statement caches
         asyncio.run(raw_send(sink.port, bodies[:100], 1))
         for db in databases.values():
-            refill(db, messages[:100])
+            refill(db, messages[:100], parts)
             asyncio.run(drain(db, sink.port, 1, 100))
 
         # interleaved: each repetition measures raw and every dispatcher back to back (in
@@ -313,7 +358,7 @@ def main() -> None:
                         (
                             label,
                             partial(drain, db, sink.port, connections, n),
-                            partial(refill, db, messages),
+                            partial(refill, db, messages, parts),
                         )
                     )
                 if rep % 2:

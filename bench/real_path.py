@@ -316,9 +316,10 @@ PHASES: dict[str, list[tuple[str, str]]] = {
         ("notifications.render", "MailRenderer.render"),
         ("notifications.render", "MailRenderer.render_parts"),
         ("notifications.outbox_writer", "MailRenderer.render_shared"),
+        ("notifications.outbox_writer", "MailRenderer.render_stored"),
     ],
     ".ics invitation": [("notifications.outbox_writer", "OutboxWriter._invitation")],
-    "MIME": [
+    "MIME": [  # since migration 0015 written when the message is sent, not in the transition
         ("notifications.outbox_writer", "build_message"),
         ("notifications.outbox_writer", "build_head"),
     ],

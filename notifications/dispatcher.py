@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 from engine.clock import Clock
 from notifications import attachments as delegate_documents
+from notifications import stored
 from notifications.smtp import Connection, Result, SmtpConfig, SmtpPool, send
 from storage import outbox
 from storage.db import Database
@@ -185,6 +186,7 @@ class Dispatcher:
         self._batch = batch
         self._rng = rng if rng is not None else random.Random()
         self._pool: SmtpPool | None = None
+        self._unassembled = 0  # dead letters made while claiming, for this pass's report
         self._pool_loop: asyncio.AbstractEventLoop | None = None
 
     async def __aenter__(self) -> Dispatcher:
@@ -237,20 +239,30 @@ class Dispatcher:
                 extra = await upcoming
                 if extra is not None:
                     await asyncio.to_thread(self._release, extra[1], "the pass failed")
-        return recorder.report
+        # messages that could not be assembled went to the dead letters as they were claimed
+        unassembled, self._unassembled = self._unassembled, 0
+        return recorder.report + DispatchReport(dead=unassembled)
 
     async def _claim(self, start: datetime) -> tuple[datetime, list[Claimed]] | None:
         """The next batch of messages due at `start` (the pass's own reschedules are later)."""
         claimed_at = self._clock()
-        claims = await asyncio.to_thread(
-            outbox.claim_due,
-            self._db,
-            now=claimed_at,
-            worker=self.worker,
-            lease_seconds=self._lease.total_seconds(),
-            limit=self._batch,
-            due_by=start,
-        )
+
+        def claim() -> list[Claimed]:
+            claims = outbox.claim_due(
+                self._db,
+                now=claimed_at,
+                worker=self.worker,
+                lease_seconds=self._lease.total_seconds(),
+                limit=self._batch,
+                due_by=start,
+            )
+            # the bytes of messages stored as their parts (since migration 0015), written
+            # here, off the event loop; one that cannot be is a dead letter
+            ready, dead = stored.ready(self._db, claims, worker=self.worker, now=claimed_at)
+            self._unassembled += dead
+            return ready
+
+        claims = await asyncio.to_thread(claim)
         return (claimed_at, claims) if claims else None
 
     async def _send_all(

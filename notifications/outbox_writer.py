@@ -1,13 +1,18 @@
 """The in-transaction listener that turns a transition's `notify:` into outbox rows.
 
 It runs inside the engine's transaction: messages are rendered now (a template error refuses
-the transition, with the template's name in the message) and stored as bytes with a fixed
-Message-ID, so a rollback queues nothing and delivery later cannot fail on rendering.
+the transition, with the template's name in the message) and stored with a fixed Message-ID,
+so a rollback queues nothing and delivery later cannot fail on rendering. What is stored is
+the rendering itself — text and HTML once for the recipients of a notification who read the
+same words, each one's subject, name and link on their row, the invitation's fields once —
+and the MIME is written from it when the message is sent (notifications/stored.py): the
+transition neither encodes nor stores each recipient's copy (issue 16). The addresses, the
+sender and the invitation's dates are checked here, so that writing it cannot fail later.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +28,8 @@ from notifications import attachments as delegate_documents
 from notifications.links import link_maker, preview_link
 from notifications.recipient import Recipient
 from notifications.recipients import RecipientResolver, check_address
-from notifications.render import Attachment, MailRenderer, build_message, make_message_id
+from notifications.render import MailRenderer, Stored, check_sender, make_message_id
+from notifications.stored import invitation_fields
 from storage import hot_path, outbox
 from storage.embs import EmbRow
 from workflows.definition import NotifyDef, WorkflowDefinition
@@ -55,19 +61,20 @@ class OutboxWriter:
         emb, epoch = hot_path.emb_and_epoch(conn, request.id, request.emb)
         comment = None if isinstance(event, TimerFired) else event.comment
         today = event.at.astimezone(self.zone).date()  # the centre's day, not UTC's
+        check_sender(self.sender)  # the From every message will carry
         queued: list[outbox.NewMessage] = []  # written together once all are rendered
+        contents: list[outbox.NewContent] = []  # the renderings they share
         for note in notes:
             due = _due_date(request.data, note)
             if due is not None and due < today:  # nobody is asked "by" a day gone by
                 due = None
-            shared: dict[tuple[Any, ...], tuple[str, str, str]] = {}  # this note's renderings
-            chosen: dict[str, str] = {}  # language wanted → language written, for this note
+            batch = _Note(note)
             for recipient, source in self.resolver.resolve_sourced(note.to, request, emb):
                 check_address(recipient, source)  # else: whose address, and how to fix it
                 queued.append(
-                    self._message(event, note, recipient, emb, due, comment, epoch, shared, chosen)
+                    self._message(event, batch, recipient, emb, due, comment, epoch, contents)
                 )
-        outbox.insert_many(conn, queued, event.at)
+        outbox.insert_many(conn, queued, event.at, contents)
 
     @staticmethod
     def _notifications(event: DomainEvent) -> list[NotifyDef]:
@@ -91,30 +98,32 @@ class OutboxWriter:
     def _message(
         self,
         event: DomainEvent,
-        note: NotifyDef,
+        batch: _Note,
         recipient: Recipient,
         emb: EmbRow | None,
         due: date | None,
         comment: str | None,
         epoch: int,
-        shared: dict[tuple[Any, ...], tuple[str, str, str]],
-        chosen: dict[str, str],
+        contents: list[outbox.NewContent],
     ) -> outbox.NewMessage:
-        """One recipient's message of `note`, rendered, with its Message-ID."""
-        request = event.request
+        """One recipient's message of a notification, rendered, with its Message-ID; its
+        text and HTML added to `contents` unless it shares them with an earlier recipient."""
+        request, note = event.request, batch.note
         key = f"{request.id}:{event.history_id}:{note.template}:{recipient.address.lower()}"
         # the language first (the recipient's, else the next of their chain the catalogue
         # has the event's sentences in): the link opens its public page in that language
-        language = chosen.get(recipient.language)
+        language = batch.chosen.get(recipient.language)
         if language is None:  # once per language asked for in this note
-            language = chosen[recipient.language] = self.renderer.choose(note.template, recipient)
+            language = batch.chosen[recipient.language] = self.renderer.choose(
+                note.template, recipient
+            )
         link_kind, link = self.links.link(request, recipient, epoch, language)
         context = _context(request, event.definition, emb, recipient, link, link_kind, due)
         context["comment"] = comment
         # issue 15: the delegates' documents this notification declares (`attach:
         # [invitation_letter, agenda_pack]`) are made by the dispatcher when it sends; the row
-        # keeps references to them and the message a marker line (notifications/attachments.py),
-        # and the text says which kinds come attached
+        # keeps references to them (notifications/attachments.py), and the text says which
+        # kinds come attached
         documents = delegate_documents.references(note, recipient, request)
         kinds = {d["kind"] for d in documents}
         context["documents"] = tuple(k for k in note.attach if k in kinds)
@@ -123,69 +132,102 @@ class OutboxWriter:
         if isinstance(event, TimerFired):
             context["what"] = event.timer.label  # said in the mail's language (`.get`)
         # rendered once for the recipients of this note who read the same words (same
-        # language, role and kind of link), each with their own name and link put in
-        rendered = self.renderer.render_shared(
-            note.template, recipient, context, language=language, shared=shared
+        # language, role and kind of link), with marks where each one's name and link go
+        stored = self.renderer.render_stored(
+            note.template, recipient, context, language=language, shared=batch.shared
         )
-        attachments = []
+        invitation = None
         if "ics" in note.attach:
-            ics = self._invitation(
-                request, event.definition, recipient, event.at, rendered.language, link
-            )
-            if ics is not None:
-                attachments.append(ics)
-        message_id = make_message_id(key, self.domain)
-        body = build_message(
-            rendered=rendered,
-            sender=self.sender,
-            recipient=recipient,
-            message_id=message_id,
-            date=event.at,
-            attachments=attachments,
-        )
+            invitation = self._invitation(event, recipient, stored.language, batch)
         return outbox.NewMessage(
             key=key,
             request_id=request.id,
             history_id=event.history_id,
             template=note.template,
-            language=rendered.language,
+            language=stored.language,
             wanted_language=recipient.language,  # differs from `language` on a fallback
             to_addr=recipient.address,
             to_name=recipient.name,
-            subject=rendered.subject,
-            message_id=message_id,
-            body=delegate_documents.mark(body, documents),
+            subject=stored.subject,
+            message_id=make_message_id(key, self.domain),
             attachments=documents,  # the references, on the row
+            content=self._content(stored, invitation, batch, contents),
+            link=link,
         )
+
+    def _content(
+        self,
+        stored: Stored,
+        invitation: dict[str, Any] | None,
+        batch: _Note,
+        contents: list[outbox.NewContent],
+    ) -> int:
+        """The index in `contents` of the rendering `stored` shares (added if new)."""
+        index = batch.placed.get(stored.key) if stored.key is not None else None
+        if index is None:
+            index = len(contents)
+            contents.append(
+                outbox.NewContent(
+                    self.sender,
+                    stored.text,
+                    stored.html,
+                    stored.name_mark,
+                    stored.link_mark,
+                    invitation,
+                )
+            )
+            if stored.key is not None:
+                batch.placed[stored.key] = index
+        return index
 
     def _invitation(
-        self,
-        request: RequestView,
-        definition: WorkflowDefinition,
-        recipient: Recipient,
-        now: datetime,
-        lang: str,
-        link: str,
-    ) -> Attachment | None:
-        start = parse_date(request.data.get("event_start"))
-        end = parse_date(request.data.get("event_end"))
-        if start is None or end is None:
-            return None
-        from notifications.ics import invitation  # icalendar: ~0.2 s to import, rarely needed
+        self, event: DomainEvent, recipient: Recipient, lang: str, batch: _Note
+    ) -> dict[str, Any] | None:
+        """The fields of the .ics invitation the message carries (None: the request has no
+        dates), checked now for this recipient; the invitation is written when it is sent."""
+        if lang not in batch.invitations:
+            request = event.request
+            start = parse_date(request.data.get("event_start"))
+            end = parse_date(request.data.get("event_end"))
+            batch.invitations[lang] = (
+                None
+                if start is None or end is None
+                else invitation_fields(
+                    uid=f"cicie-request-{request.id}@{self.domain}",
+                    sequence=request.version,  # grows with every change: calendars update
+                    title=f"{event.definition.title.get(lang)}: {request.title}",
+                    start=start,
+                    end=end,
+                    location=str(request.data.get("venue") or "") or None,
+                    organizer=self.organizer,
+                )
+            )
+        fields = batch.invitations[lang]
+        if fields is not None:
+            from notifications import ics  # icalendar: ~0.2 s to import, rarely needed
 
-        data = invitation(
-            uid=f"cicie-request-{request.id}@{self.domain}",
-            sequence=request.version,  # grows with every change: calendars update, not duplicate
-            title=f"{definition.title.get(lang)}: {request.title}",
-            start=start,
-            end=end,
-            location=str(request.data.get("venue") or "") or None,
-            organizer=self.organizer,
-            attendee=recipient.address,
-            description=link,
-            now=now,
-        )
-        return Attachment.invitation(data)
+            ics.check(
+                uid=fields["uid"],
+                sequence=fields["sequence"],
+                start=date.fromisoformat(fields["start"]),
+                end=date.fromisoformat(fields["end"]),
+                organizer=fields["organizer"],
+                attendee=recipient.address,
+                now=event.at,
+            )
+        return fields
+
+
+class _Note:
+    """One notification of an event being written: its renderings shared by recipients, the
+    contents they went to, the languages chosen and the invitation's fields per language."""
+
+    def __init__(self, note: NotifyDef) -> None:
+        self.note = note
+        self.shared: dict[tuple[Any, ...], tuple[str, str, str]] = {}
+        self.placed: dict[tuple[Any, ...], int] = {}
+        self.chosen: dict[str, str] = {}  # language wanted → language written
+        self.invitations: dict[str, dict[str, Any] | None] = {}
 
 
 def _context(

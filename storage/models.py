@@ -201,6 +201,26 @@ class ApiToken(SQLModel, table=True):
     last_used: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class OutboxContent(SQLModel, table=True):
+    """The rendered text and HTML of a message, shared by the recipients of one notification
+    who read the same words (same language, role and kind of link; migration 0015): each
+    recipient's name and link stand in it as the marks `name_mark` / `link_mark`, put in when
+    the message is sent. Written in the transaction that caused it, with its outbox rows; the
+    MIME is assembled from it at dispatch (notifications/stored.py)."""
+
+    __tablename__ = "outbox_content"
+    id: int | None = Field(default=None, primary_key=True)
+    sender: str = Field(max_length=400)  # the From as configured when the mail was decided
+    text: str = Field(sa_type=sa.Text)
+    html: str = Field(sa_type=sa.Text)
+    name_mark: str | None = Field(default=None, max_length=60)  # None: nothing to put in
+    link_mark: str | None = Field(default=None, max_length=60)
+    # the .ics invitation's fields but the attendee, its link and DTSTAMP (the message's
+    # own), as JSON text; None: no invitation
+    invitation: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class Outbox(SQLModel, table=True):
     """A rendered message waiting to be delivered, written in the transaction that caused it.
 
@@ -223,7 +243,11 @@ class Outbox(SQLModel, table=True):
     to_name: str = Field(default="", max_length=200)
     subject: str = Field(max_length=300)
     message_id: str = Field(max_length=300, unique=True)
-    body: bytes = Field(sa_type=sa.LargeBinary)
+    # the message's MIME bytes as stored before migration 0015; None for a message assembled
+    # at dispatch from its content (`content_id`), subject, name and link
+    body: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    content_id: int | None = Field(default=None, foreign_key="outbox_content.id")
+    link: str | None = Field(default=None, sa_type=sa.Text)  # the recipient's own link
     # documents the dispatcher makes and attaches when it sends (issue 15, migration 0014):
     # [{"kind": "invitation_letter" | "agenda_pack", "delegate": n}], None for none
     attachments: list[dict[str, Any]] | None = Field(default=None, sa_type=JSONData)
@@ -357,6 +381,7 @@ api_token_table: sa.Table = ApiToken.__table__  # type: ignore[attr-defined]
 user_session_table: sa.Table = UserSession.__table__  # type: ignore[attr-defined]
 sign_in_attempt_table: sa.Table = SignInAttempt.__table__  # type: ignore[attr-defined]
 outbox_table: sa.Table = Outbox.__table__  # type: ignore[attr-defined]
+outbox_content_table: sa.Table = OutboxContent.__table__  # type: ignore[attr-defined]
 timer_table: sa.Table = Timer.__table__  # type: ignore[attr-defined]
 report_draft_table: sa.Table = ReportDraft.__table__  # type: ignore[attr-defined]
 report_attachment_table: sa.Table = ReportAttachment.__table__  # type: ignore[attr-defined]

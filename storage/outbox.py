@@ -18,22 +18,51 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from storage.db import Database
 from storage.hot_path import driver_time
-from storage.models import outbox_table
+from storage.models import outbox_content_table, outbox_table
 
 O = outbox_table  # noqa: E741
+C = outbox_content_table
 STATUSES = ("pending", "sending", "sent", "dead")
 
 
 @dataclass(frozen=True)
+class Content:
+    """A rendering shared by the recipients of one notification (table `outbox_content`)."""
+
+    id: int
+    sender: str
+    text: str
+    html: str
+    name_mark: str | None
+    link_mark: str | None
+    invitation: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What a message is assembled from when it is sent (rows written since migration 0015)."""
+
+    to_name: str
+    subject: str
+    language: str
+    created_at: datetime
+    link: str | None
+    attachments: list[dict[str, Any]] | None
+    content: Content
+
+
+@dataclass(frozen=True)
 class Claimed:
-    """What the dispatcher needs to send one message it holds the lease on."""
+    """What the dispatcher needs to send one message it holds the lease on: its bytes, or —
+    for a row written since migration 0015 — the parts its bytes are assembled from
+    (`parts`; `body` is empty until notifications.stored assembles it)."""
 
     id: int
     to_addr: str
@@ -41,6 +70,7 @@ class Claimed:
     body: bytes
     attempts: int  # including the attempt this claim starts
     ambiguous: int
+    parts: Parts | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +120,8 @@ _CLAIM_SQLITE = (
     "WHERE (status = 'pending' AND next_attempt_at <= ?) "
     "OR (status = 'sending' AND lease_until < ?) "
     "ORDER BY next_attempt_at, id LIMIT ?) "
-    "RETURNING id, to_addr, message_id, body, attempts, ambiguous"
+    "RETURNING id, to_addr, message_id, body, attempts, ambiguous, to_name, subject, language, "
+    "created_at, link, attachments, content_id"
 )
 _CLAIM_POSTGRES = (
     "WITH c AS (SELECT id FROM outbox "
@@ -99,7 +130,8 @@ _CLAIM_POSTGRES = (
     "ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED) "
     "UPDATE outbox o SET status = 'sending', lease_until = %s, leased_by = %s, "
     "attempts = o.attempts + 1 FROM c WHERE o.id = c.id "
-    "RETURNING o.id, o.to_addr, o.message_id, o.body, o.attempts, o.ambiguous"
+    "RETURNING o.id, o.to_addr, o.message_id, o.body, o.attempts, o.ambiguous, o.to_name, "
+    "o.subject, o.language, o.created_at, o.link, o.attachments, o.content_id"
 )
 _MINE = " WHERE id = {p} AND leased_by = {p} AND status = 'sending'"
 _ALL_MINE = " WHERE status = 'sending' AND leased_by = {p}"
@@ -129,10 +161,18 @@ _RELEASE = (
 )
 _INSERT = (
     'INSERT INTO outbox ("key", request_id, history_id, template, language, wanted_language, '
-    "to_addr, to_name, subject, message_id, body, attachments, status, attempts, ambiguous, "
-    "next_attempt_at, created_at) "
-    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {j}, 'pending', 0, 0, {p}, "
-    '{p}) ON CONFLICT ("key") DO NOTHING RETURNING id'
+    "to_addr, to_name, subject, message_id, body, attachments, content_id, link, status, "
+    "attempts, ambiguous, next_attempt_at, created_at) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {j}, {p}, {p}, 'pending', "
+    '0, 0, {p}, {p}) ON CONFLICT ("key") DO NOTHING RETURNING id'
+)
+_INSERT_CONTENT = (
+    "INSERT INTO outbox_content (sender, text, html, name_mark, link_mark, invitation, "
+    "created_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) RETURNING id"
+)
+_CONTENTS = (
+    "SELECT id, sender, text, html, name_mark, link_mark, invitation FROM outbox_content "
+    "WHERE id IN ({ids})"
 )
 _REVIVE = (
     "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = {p}, "
@@ -152,6 +192,8 @@ class _Dialect:
         self.revive = _REVIVE.format(p=p)
         self.insert = _INSERT.format(p=p, j=p if self.sqlite else "%s::jsonb")
         self.insert_many = self.insert.removesuffix(" RETURNING id")
+        self.insert_content = _INSERT_CONTENT.format(p=p)
+        self.p = p
 
     def time_in(self, value: datetime) -> Any:
         return driver_time(value, sqlite=self.sqlite)
@@ -168,8 +210,21 @@ def _cursor(conn: sa.Connection) -> tuple[Any, _Dialect]:
 
 # ---------------------------------------------------------------- enqueue
 @dataclass(frozen=True)
+class NewContent:
+    """A rendering to store once for the messages that share it (`insert_many`)."""
+
+    sender: str
+    text: str
+    html: str
+    name_mark: str | None = None
+    link_mark: str | None = None
+    invitation: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class NewMessage:
-    """A rendered message to enqueue (`insert_many`)."""
+    """A rendered message to enqueue (`insert_many`): its MIME bytes (`body`), or the index of
+    its rendering among the contents given with it (`content`) and its own `link`."""
 
     key: str
     request_id: int | None
@@ -180,13 +235,15 @@ class NewMessage:
     to_name: str
     subject: str
     message_id: str
-    body: bytes
+    body: bytes | None = None
     wanted_language: str | None = None
     # the documents the dispatcher attaches when it sends (notifications/attachments.py)
     attachments: Sequence[Mapping[str, Any]] | None = None
+    content: int | None = None
+    link: str | None = None
 
 
-def _values(m: NewMessage, at: Any) -> tuple[Any, ...]:
+def _values(m: NewMessage, at: Any, content_id: int | None = None) -> tuple[Any, ...]:
     # JSON as the column's type stores it (SQLAlchemy's JSON: json.dumps)
     documents = json.dumps(list(m.attachments)) if m.attachments else None
     return (
@@ -202,6 +259,8 @@ def _values(m: NewMessage, at: Any) -> tuple[Any, ...]:
         m.message_id,
         m.body,
         documents,
+        content_id,
+        m.link,
         at,
         at,
     )
@@ -247,15 +306,48 @@ def insert(
     return None if found is None else int(found[0])
 
 
-def insert_many(conn: sa.Connection, messages: Sequence[NewMessage], now: datetime) -> None:
+def insert_many(
+    conn: sa.Connection,
+    messages: Sequence[NewMessage],
+    now: datetime,
+    contents: Sequence[NewContent] = (),
+) -> None:
     """`insert` for the messages of one change, in one statement run for each (a message
-    whose key is already there is skipped, as with `insert`)."""
+    whose key is already there is skipped, as with `insert`), after the renderings they share
+    (`contents`, which `NewMessage.content` indexes)."""
     if not messages:
         return
     cur, d = _cursor(conn)
     at = d.time_in(now)
-    cur.executemany(d.insert_many, [_values(m, at) for m in messages])
+    ids: list[int] = []
+    for c in contents:
+        invitation = json.dumps(dict(c.invitation), sort_keys=True) if c.invitation else None
+        cur.execute(
+            d.insert_content,
+            (c.sender, c.text, c.html, c.name_mark, c.link_mark, invitation, at),
+        )
+        ids.append(int(cur.fetchone()[0]))
+    cur.executemany(
+        d.insert_many,
+        [_values(m, at, None if m.content is None else ids[m.content]) for m in messages],
+    )
+    if ids and cur.rowcount != len(messages):  # some were there already: replayed
+        _drop_unused(cur, d, ids, [m.key for m in messages])
     cur.close()
+
+
+def _drop_unused(cur: Any, d: _Dialect, ids: list[int], keys: list[str]) -> None:
+    """Drop the contents just written that none of the messages (by key) uses: those whose
+    messages were already queued (a replay writes no message twice, nor their content)."""
+    cur.execute(
+        f'SELECT content_id FROM outbox WHERE "key" IN ({", ".join([d.p] * len(keys))})', keys
+    )
+    used = {r[0] for r in cur.fetchall()}
+    unused = [i for i in ids if i not in used]
+    if unused:
+        cur.execute(
+            f"DELETE FROM outbox_content WHERE id IN ({', '.join([d.p] * len(unused))})", unused
+        )
 
 
 # ---------------------------------------------------------------- delivery
@@ -283,9 +375,39 @@ def claim_due(
         else:
             cur.execute(_CLAIM_POSTGRES, (cutoff, now, limit, lease_until, worker))
         rows = cur.fetchall()
+        contents = _contents(cur, d, {r[12] for r in rows if r[3] is None and r[12] is not None})
         cur.close()
     rows.sort(key=lambda r: r[0])
-    return [Claimed(r[0], r[1], r[2], bytes(r[3]), r[4], r[5]) for r in rows]
+    return [_claimed(r, contents) for r in rows]
+
+
+def _contents(cur: Any, d: _Dialect, ids: set[int]) -> dict[int, Content]:
+    if not ids:
+        return {}
+    cur.execute(_CONTENTS.format(ids=", ".join([d.p] * len(ids))), tuple(sorted(ids)))
+    return {
+        int(r[0]): Content(
+            int(r[0]), r[1], r[2], r[3], r[4], r[5], json.loads(r[6]) if r[6] else None
+        )
+        for r in cur.fetchall()
+    }
+
+
+def _claimed(r: Sequence[Any], contents: Mapping[int, Content]) -> Claimed:
+    """A claimed row (id, to_addr, message_id, body, attempts, ambiguous, to_name, subject,
+    language, created_at, link, attachments, content_id) with its content."""
+    if r[3] is not None:
+        return Claimed(r[0], r[1], r[2], bytes(r[3]), r[4], r[5])
+    content = contents.get(r[12]) if r[12] is not None else None
+    if content is None:  # a row with neither bytes nor content: nothing can be sent
+        content = Content(-1, "", "", "", None, None, None)
+    created = r[9]
+    if isinstance(created, str):  # SQLite: naive UTC text
+        created = datetime.fromisoformat(created)
+    created = created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
+    documents = json.loads(r[11]) if isinstance(r[11], str) else r[11]
+    parts = Parts(r[6] or "", r[7], r[8], created, r[10], documents or None, content)
+    return Claimed(r[0], r[1], r[2], b"", r[4], r[5], parts)
 
 
 def settle(
@@ -487,7 +609,21 @@ def counts(conn: sa.Connection) -> dict[str, int]:
     return found
 
 
-def body(conn: sa.Connection, id: int) -> bytes | None:
-    """The stored message bytes (to show a dead letter as it would be sent)."""
-    found = conn.execute(sa.select(O.c.body).where(O.c.id == id)).scalar()
-    return None if found is None else bytes(found)
+_MESSAGE = (
+    "SELECT id, to_addr, message_id, body, attempts, ambiguous, to_name, subject, language, "
+    "created_at, link, attachments, content_id FROM outbox WHERE id = {p}"
+)
+
+
+def message(conn: sa.Connection, id: int) -> Claimed | None:
+    """A message as the dispatcher would take it, without claiming it (to show it as it would
+    be sent: notifications.stored assembles its bytes)."""
+    cur, d = _cursor(conn)
+    cur.execute(_MESSAGE.format(p=d.p), (id,))
+    row = cur.fetchone()
+    if row is None:
+        cur.close()
+        return None
+    contents = _contents(cur, d, {row[12]} if row[3] is None and row[12] is not None else set())
+    cur.close()
+    return _claimed(row, contents)

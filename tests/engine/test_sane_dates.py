@@ -28,6 +28,7 @@ from engine.errors import GuardFailed, InvalidData
 from engine.service import Engine
 from engine.sweep import TimerSweep
 from engine.views import RequestView
+from notifications.stored import message_bytes
 from notifications.wiring import install_mail
 from storage import timers
 from storage.models import outbox_table
@@ -264,15 +265,16 @@ def test_a_past_internship_finishes_without_instant_escalation_or_a_report_due_i
 
     with runtime.db.read() as conn:
         mails = conn.execute(
-            sa.select(outbox_table.c.template, outbox_table.c.to_addr, outbox_table.c.body).where(
+            sa.select(outbox_table.c.template, outbox_table.c.to_addr, outbox_table.c.id).where(
                 outbox_table.c.request_id == view.id
             )
         ).all()
+        bodies = {m.id: message_bytes(conn, m.id) or b"" for m in mails}
     assert "escalation" not in {m.template for m in mails}
     asked = [m for m in mails if m.template == "final_report_requested"]
     assert asked  # the report is still asked for, by no day gone by
     for mail in asked:
-        message = email.message_from_bytes(bytes(mail.body), policy=email.policy.default)
+        message = email.message_from_bytes(bodies[mail.id], policy=email.policy.default)
         text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
         lead = text.split("2024")[0]  # before the sentence that says when the event was held
         assert " by " not in lead, text

@@ -19,6 +19,7 @@ from engine.actor import Actor
 from engine.bootstrap import Runtime
 from engine.clock import ManualClock
 from engine.service import Engine
+from notifications.stored import message_bytes
 from notifications.wiring import install_mail
 from storage.models import outbox_table
 from tests.conftest import example_steps
@@ -56,14 +57,15 @@ def _confirmed_workshop(engine: Engine, make_emb: Callable[..., str], **logistic
 
 def _logistics_mail(runtime: Runtime, request_id: int) -> str:
     with runtime.db.read() as conn:
-        body = conn.execute(
-            sa.select(outbox_table.c.body).where(
+        id = conn.execute(
+            sa.select(outbox_table.c.id).where(
                 outbox_table.c.request_id == request_id,
                 outbox_table.c.template == "logistics_confirmed",
                 outbox_table.c.to_addr == CONTACT,
             )
         ).scalar_one()
-    message = email.message_from_bytes(bytes(body), policy=email.policy.default)
+        body = message_bytes(conn, id) or b""
+    message = email.message_from_bytes(body, policy=email.policy.default)
     part = message.get_body(preferencelist=("plain",))
     assert part is not None
     return str(part.get_content())

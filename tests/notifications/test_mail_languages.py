@@ -37,6 +37,7 @@ from notifications.links import purpose
 from notifications.recipient import Recipient
 from notifications.recipients import RecipientResolver
 from notifications.render import MailRenderer
+from notifications.stored import message_bytes
 from notifications.wiring import install_mail
 from storage import outbox
 from storage.models import outbox_table
@@ -393,13 +394,14 @@ def _finished_internship(engine: Engine, contact_language: str) -> RequestView:
 def _mails(runtime: Runtime, request_id: int, template: str) -> dict[str, EmailMessage]:
     with runtime.db.read() as conn:
         rows = conn.execute(
-            sa.select(outbox_table.c.to_addr, outbox_table.c.body).where(
+            sa.select(outbox_table.c.to_addr, outbox_table.c.id).where(
                 outbox_table.c.request_id == request_id, outbox_table.c.template == template
             )
         ).all()
+        bodies = [(to_addr, message_bytes(conn, id) or b"") for to_addr, id in rows]
     found = {}
-    for to_addr, body in rows:
-        message = email.message_from_bytes(bytes(body), policy=email.policy.default)
+    for to_addr, body in bodies:
+        message = email.message_from_bytes(body, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         found[to_addr] = message
     return found

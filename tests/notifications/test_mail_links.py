@@ -16,6 +16,7 @@ from engine.actor import Actor
 from engine.bootstrap import Runtime
 from engine.links import LinkSigner
 from engine.views import RequestView
+from notifications.stored import message_bytes
 from notifications.wiring import install_mail
 from storage.models import outbox_table
 from tests.conftest import example_steps
@@ -27,13 +28,14 @@ LINK = re.compile(r"https?://[^\s\"'<>]+/(report|status|requests)/([^\s\"'<>?]+)
 def links_by_recipient(runtime: Runtime, request_id: int, template: str) -> dict[str, set[str]]:
     with runtime.db.read() as conn:
         rows = conn.execute(
-            sa.select(outbox_table.c.to_addr, outbox_table.c.body).where(
+            sa.select(outbox_table.c.to_addr, outbox_table.c.id).where(
                 outbox_table.c.request_id == request_id, outbox_table.c.template == template
             )
         ).all()
+        bodies = [(to_addr, message_bytes(conn, id) or b"") for to_addr, id in rows]
     found: dict[str, set[str]] = {}
-    for to_addr, body in rows:
-        message = email.message_from_bytes(bytes(body), policy=email.policy.default)
+    for to_addr, body in bodies:
+        message = email.message_from_bytes(body, policy=email.policy.default)
         text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         found[to_addr] = {f"{m.group(1)}/{m.group(2)}" for m in LINK.finditer(text)}
     return found

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from notifications import stored
 from storage import dashboard as store
 from storage import outbox
 from web.pages.deps import EngineDep, Form, PagesDep, RuntimeDep, Writer
@@ -84,7 +85,7 @@ def outbox_message(
 ) -> HTMLResponse:
     with runtime.db.read() as conn:
         row = store.outbox_row(conn, message_id)
-        raw = outbox.body(conn, message_id) if row is not None else None
+        raw = stored.message_bytes(conn, message_id) if row is not None else None
         titles = store.request_titles(conn, [row.request_id] if row and row.request_id else [])
     if row is None or raw is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no message {message_id} in the outbox")
