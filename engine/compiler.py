@@ -151,19 +151,5 @@ class CompiledWorkflow:
         return found
 
     def fire(self, subject: Subject, trigger: str) -> bool:
-        """Move `subject` as the machine does; the verdicts must already be set.
-
-        The machine's event tries the transitions of the subject's state in the order they
-        were added — the order of `candidates[(state, trigger)]`, built in the same loop — and
-        takes the first whose condition (its verdict) holds; no transition has a callback. So
-        a trigger the state declares is resolved here without the library's event machinery
-        (~15 µs a transition); any other is handed to the machine, which refuses it."""
-        found = self.candidates.get((subject.state, trigger))
-        if not found:
-            return bool(self.machine.events[trigger].trigger(subject))
-        verdicts = subject.verdicts
-        for cand in found:
-            if verdicts.get(cand.key, False) == True:  # noqa: E712 - as the machine compares
-                subject.state = cand.dest
-                return True
-        return False
+        """Move `subject` with the machine; the verdicts must already be set."""
+        return bool(self.machine.events[trigger].trigger(subject))
