@@ -55,7 +55,6 @@ import sqlalchemy as sa  # noqa: E402
 
 from engine.clock import system_clock  # noqa: E402
 from notifications.dispatcher import Dispatcher  # noqa: E402
-from notifications.ics import invitation  # noqa: E402
 from notifications.outbox_writer import preview_context  # noqa: E402
 from notifications.preview import _sample_request  # noqa: E402
 from notifications.recipient import Recipient  # noqa: E402
@@ -67,7 +66,7 @@ from notifications.render import (  # noqa: E402
     build_message,
 )
 from notifications.smtp import SmtpConfig  # noqa: E402
-from notifications.stored import invitation_fields  # noqa: E402
+from notifications.stored import invitation_fields, write_invitation  # noqa: E402
 from storage import migrate, outbox  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import outbox_content_table  # noqa: E402
@@ -145,21 +144,6 @@ def _real_parts() -> Real:
     context = preview_context(view, definition, emb, recipient, "https://cicie.example.org", "es")
     rendered = renderer.render("logistics_confirmed", recipient, context, language="es")
     start, end = view.data["event_start"], view.data["event_end"]
-    ics = invitation(
-        uid="cicie-request-0@bench.test",
-        sequence=view.version,
-        title=f"{definition.title.get('es')}: {view.title}",
-        start=date.fromisoformat(start),
-        end=date.fromisoformat(end),
-        location=str(view.data.get("venue") or "") or None,
-        organizer=f"CICIE <{SENDER}>",
-        attendee=f"{recipient.name} <{RECIPIENT}>",
-        description=str(context["link"]),
-        now=datetime(2016, 5, 2, 16, 0, tzinfo=UTC),
-    )
-    stored = renderer.render_stored(
-        "logistics_confirmed", recipient, context, language="es", shared={}
-    )
     fields = invitation_fields(
         uid="cicie-request-0@bench.test",
         sequence=view.version,
@@ -168,6 +152,15 @@ def _real_parts() -> Real:
         end=date.fromisoformat(end),
         location=str(view.data.get("venue") or "") or None,
         organizer=f"CICIE <{SENDER}>",
+    )
+    ics = write_invitation(
+        fields,
+        attendee=f"{recipient.name} <{RECIPIENT}>",
+        link=str(context["link"]),
+        now=datetime(2016, 5, 2, 16, 0, tzinfo=UTC),
+    )
+    stored = renderer.render_stored(
+        "logistics_confirmed", recipient, context, language="es", shared={}
     )
     return Real(rendered, ics, stored, fields, str(context["link"]))
 

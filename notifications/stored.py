@@ -85,9 +85,14 @@ def invitation_fields(
 def invitation(fields: dict[str, Any], claim: Claimed, link: str) -> bytes:
     """One recipient's invitation: the shared fields, their address, their link, and the
     moment the message was decided (DTSTAMP)."""
+    assert claim.parts is not None
+    return write_invitation(fields, attendee=claim.to_addr, link=link, now=claim.parts.created_at)
+
+
+def write_invitation(fields: dict[str, Any], *, attendee: str, link: str, now: datetime) -> bytes:
+    """The .ics of `invitation_fields` for one attendee."""
     from notifications.ics import invitation as write  # icalendar's twin: rarely needed
 
-    assert claim.parts is not None
     return write(
         uid=fields["uid"],
         sequence=int(fields["sequence"]),
@@ -96,9 +101,9 @@ def invitation(fields: dict[str, Any], claim: Claimed, link: str) -> bytes:
         end=date.fromisoformat(fields["end"]),
         location=fields.get("location"),
         organizer=fields["organizer"],
-        attendee=claim.to_addr,
+        attendee=attendee,
         description=link,
-        now=claim.parts.created_at,
+        now=now,
     )
 
 

@@ -29,6 +29,7 @@ from storage import outbox
 from storage.models import outbox_content_table, outbox_table
 from tests.documents.helpers import workshop
 from tests.notifications.conftest import SmtpServer
+from tests.storage.schema import queue_with_bytes
 
 Written = tuple[str, Recipient, dict[str, Any], str]
 
@@ -180,20 +181,7 @@ def test_a_message_queued_before_the_change_is_sent_as_it_was_stored(
         date=clock(),
     )
     with runtime.db.transaction() as conn:
-        outbox.insert(
-            conn,
-            key="old-1",
-            request_id=None,
-            history_id=None,
-            template="request_received",
-            language="es",
-            to_addr="iidh@example.org",
-            to_name="IIDH",
-            subject="Solicitud recibida",
-            message_id="<old-1@ine.example>",
-            body=old,
-            now=clock(),
-        )
+        queue_with_bytes(conn, "old-1", old, clock())
     report = dispatch(make_dispatcher(runtime.db))
     assert report.sent == 1
     assert [item.content for item in smtp_server.received] == [old]

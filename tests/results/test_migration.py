@@ -4,41 +4,23 @@ undone."""
 from __future__ import annotations
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from storage import migrate
 from storage.db import Database
-from storage.models import metadata
 from storage.results_models import (
     activity_country_table,
     activity_source_table,
     activity_table,
 )
+from tests.storage.schema import differences
 
 OURS = {activity_source_table.name, activity_table.name, activity_country_table.name}
-
-
-def _names(diff: object) -> set[str]:
-    """The table names an autogenerate difference mentions (it nests tuples and lists)."""
-    if isinstance(diff, (list, tuple)):
-        return set().union(*(_names(d) for d in diff)) if diff else set()
-    if isinstance(diff, str):
-        return {diff}
-    table = getattr(diff, "table", None)
-    return {getattr(diff, "name", "")} | ({table.name} if table is not None else set())
-
-
-def _differences(db: Database) -> list[object]:
-    with db.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
-    return [d for d in diffs if OURS & _names(d)]
 
 
 def test_the_migration_mirrors_the_table_classes(database_url: str) -> None:
     db = Database(database_url)
     try:
-        assert _differences(db) == []
+        assert differences(db, OURS) == []
     finally:
         db.dispose()
 

@@ -4,31 +4,19 @@ declares, and can be undone."""
 from __future__ import annotations
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from storage import migrate
 from storage.db import Database
-from storage.models import metadata, report_attachment_table, report_draft_table
+from storage.models import report_attachment_table, report_draft_table
+from tests.storage.schema import differences
 
 OURS = {report_draft_table.name, report_attachment_table.name}
-
-
-def _names(diff: object) -> set[str]:
-    if isinstance(diff, (list, tuple)):
-        return set().union(*(_names(d) for d in diff)) if diff else set()
-    if isinstance(diff, str):
-        return {diff}
-    table = getattr(diff, "table", None)
-    return {getattr(diff, "name", "")} | ({table.name} if table is not None else set())
 
 
 def test_the_migration_mirrors_the_table_classes(database_url: str) -> None:
     db = Database(database_url)
     try:
-        with db.engine.connect() as conn:
-            diffs = compare_metadata(MigrationContext.configure(conn), metadata)
-        assert [d for d in diffs if OURS & _names(d)] == []
+        assert differences(db, OURS) == []
     finally:
         db.dispose()
 

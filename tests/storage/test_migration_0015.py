@@ -6,34 +6,22 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from engine.bootstrap import Runtime
 from notifications.wiring import install_mail
-from storage import migrate, outbox
+from storage import migrate
 from storage.db import Database
-from storage.models import metadata, outbox_table
+from storage.models import outbox_table
 from tests.documents.helpers import workshop
+from tests.storage.schema import differences, queue_with_bytes
 
 OURS = {"outbox_content", "outbox"}
-
-
-def _names(diff: object) -> set[str]:
-    if isinstance(diff, (list, tuple)):
-        return set().union(*(_names(d) for d in diff)) if diff else set()
-    if isinstance(diff, str):
-        return {diff}
-    table = getattr(diff, "table", None)
-    return {getattr(diff, "name", "")} | ({table.name} if table is not None else set())
 
 
 def test_the_migration_mirrors_the_table_classes(database_url: str) -> None:
     db = Database(database_url)
     try:
-        with db.engine.connect() as conn:
-            diffs = compare_metadata(MigrationContext.configure(conn), metadata)
-        assert [d for d in diffs if OURS & _names(d)] == []
+        assert differences(db, OURS) == []
     finally:
         db.dispose()
 
@@ -45,20 +33,7 @@ def test_undone_it_keeps_messages_with_their_own_bytes(runtime: Runtime) -> None
     now = runtime.engine.clock()
     with runtime.db.transaction() as conn:
         queued = conn.execute(sa.select(sa.func.count()).select_from(outbox_table)).scalar_one()
-        outbox.insert(
-            conn,
-            key="old-1",
-            request_id=None,
-            history_id=None,
-            template="request_received",
-            language="es",
-            to_addr="iidh@example.org",
-            to_name="IIDH",
-            subject="Solicitud recibida",
-            message_id="<old-1@ine.example>",
-            body=b"Subject: an old message\r\n\r\nbytes\r\n",
-            now=now,
-        )
+        queue_with_bytes(conn, "old-1", b"Subject: an old message\r\n\r\nbytes\r\n", now)
     assert queued > 0
     db = runtime.db
     cfg = migrate.alembic_config(db)
