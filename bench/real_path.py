@@ -333,6 +333,7 @@ PHASES: dict[str, list[tuple[str, str]]] = {
         ("storage.timers", "pending_for_request"),
         ("storage.timers", "arm"),
         ("storage.timers", "cancel"),
+        ("storage.timers", "cancel_all_but"),
         ("storage.timers", "move"),
         ("engine.timers", "emb_country"),
         ("engine.timers", "skip"),

@@ -201,13 +201,12 @@ class TimerPlanner:
         """Cancel the pending timers not live in the state entered (those of another state,
         and any of a timer the workflow no longer has)."""
         state = event.request.state
-        timers.cancel(
+        timers.cancel_all_but(
             conn,
-            None,
+            event.request.id,
+            sorted({t.id for t in definition.timers if state in t.states}),
             now=event.at,
             why=f"request left for '{state}' ({event.trigger})",
-            request_id=event.request.id,
-            keep=sorted({t.id for t in definition.timers if state in t.states}),
         )
 
     def _follow_dates(

@@ -63,13 +63,12 @@ def _check(start: date, end: date, now: datetime, sequence: int, uid: str) -> st
 
 
 def check(
-    *, uid: str, sequence: int, start: date, end: date, organizer: str, attendee: str, now: datetime
+    *, uid: str, sequence: int, start: date, end: date, organizer: str, now: datetime
 ) -> None:
-    """What `invitation` would refuse, refused now (the outbox writer checks in the transition
-    an invitation that is written when the message is sent)."""
+    """What `invitation` would refuse but for the attendee's address, refused now (the outbox
+    writer checks in the transition an invitation that is written when the message is sent)."""
     _check(start, end, now, sequence, uid)
     parse_mailbox(organizer, field="organizer")
-    parse_mailbox(attendee, field="attendee")
 
 
 def invitation(

@@ -25,6 +25,7 @@ from engine.events import DomainEvent, RequestCreated, RequestUpdated, TimerFire
 from engine.timers import parse_date
 from engine.views import RequestView
 from notifications import attachments as delegate_documents
+from notifications import ics
 from notifications.links import link_maker, preview_link
 from notifications.recipient import Recipient
 from notifications.recipients import RecipientResolver, check_address
@@ -138,7 +139,7 @@ class OutboxWriter:
         )
         invitation = None
         if "ics" in note.attach:
-            invitation = self._invitation(event, recipient, stored.language, batch)
+            invitation = self._invitation(event, stored.language, batch)
         return outbox.NewMessage(
             key=key,
             request_id=request.id,
@@ -180,41 +181,38 @@ class OutboxWriter:
                 batch.placed[stored.key] = index
         return index
 
-    def _invitation(
-        self, event: DomainEvent, recipient: Recipient, lang: str, batch: _Note
-    ) -> dict[str, Any] | None:
+    def _invitation(self, event: DomainEvent, lang: str, batch: _Note) -> dict[str, Any] | None:
         """The fields of the .ics invitation the message carries (None: the request has no
-        dates), checked now for this recipient; the invitation is written when it is sent."""
-        if lang not in batch.invitations:
-            request = event.request
-            start = parse_date(request.data.get("event_start"))
-            end = parse_date(request.data.get("event_end"))
-            batch.invitations[lang] = (
-                None
-                if start is None or end is None
-                else invitation_fields(
-                    uid=f"cicie-request-{request.id}@{self.domain}",
-                    sequence=request.version,  # grows with every change: calendars update
-                    title=f"{event.definition.title.get(lang)}: {request.title}",
-                    start=start,
-                    end=end,
-                    location=str(request.data.get("venue") or "") or None,
-                    organizer=self.organizer,
-                )
-            )
-        fields = batch.invitations[lang]
-        if fields is not None:
-            from notifications import ics  # icalendar: ~0.2 s to import, rarely needed
-
+        dates), made and checked once per language of the notification; the invitation is
+        written for each recipient when the message is sent (their address is checked by
+        `check_address`)."""
+        if lang in batch.invitations:
+            return batch.invitations[lang]
+        request = event.request
+        start = parse_date(request.data.get("event_start"))
+        end = parse_date(request.data.get("event_end"))
+        fields = None
+        if start is not None and end is not None:
+            uid = f"cicie-request-{request.id}@{self.domain}"
+            sequence = request.version  # grows with every change: calendars update, not add
             ics.check(
-                uid=fields["uid"],
-                sequence=fields["sequence"],
-                start=date.fromisoformat(fields["start"]),
-                end=date.fromisoformat(fields["end"]),
-                organizer=fields["organizer"],
-                attendee=recipient.address,
+                uid=uid,
+                sequence=sequence,
+                start=start,
+                end=end,
+                organizer=self.organizer,
                 now=event.at,
             )
+            fields = invitation_fields(
+                uid=uid,
+                sequence=sequence,
+                title=f"{event.definition.title.get(lang)}: {request.title}",
+                start=start,
+                end=end,
+                location=str(request.data.get("venue") or "") or None,
+                organizer=self.organizer,
+            )
+        batch.invitations[lang] = fields
         return fields
 
 

@@ -873,12 +873,13 @@ class MailRenderer:
             language = self.choose(template, recipient)
         elif language not in self.languages(template):  # a choice made before: still good
             raise TemplateError(template, f"not available in {language}", language=language)
-        raw_subject, text, html = self._parts(template, recipient, context, language)
-        subject = clean_header(raw_subject)
-        if not subject:
-            raise TemplateError(template, "the subject is empty", language=language)
+        own = self._own(template, recipient, context, language)
         return Rendered(
-            language=language, subject=subject, text=text, html=html, wanted=recipient.language
+            language=language,
+            subject=own.subject,
+            text=own.text,
+            html=own.html,
+            wanted=recipient.language,
         )
 
     def render_shared(
@@ -956,12 +957,10 @@ class MailRenderer:
         language: str,
         parts: tuple[str, str, str] | None = None,
     ) -> Stored:
-        """A rendering of the recipient's own (nothing to put in when it is sent)."""
+        """A rendering of the recipient's own (nothing to put in when it is sent); `_parts`
+        has refused an empty subject."""
         raw_subject, text, html = parts or self._parts(template, recipient, context, language)
-        subject = clean_header(raw_subject)
-        if not subject:
-            raise TemplateError(template, "the subject is empty", language=language)
-        return Stored(language, subject, None, text, html, None, None)
+        return Stored(language, clean_header(raw_subject), None, text, html, None, None)
 
     def _parts(
         self,

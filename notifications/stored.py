@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from notifications import attachments as delegate_documents
+from notifications import ics
 from notifications.recipient import Recipient
 from notifications.render import Attachment, Rendered, build_message, fill
 from storage import outbox
@@ -27,6 +28,10 @@ from storage.db import Database
 from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
+
+
+# the dead letter's reason, on the outbox page (the details are in the log)
+UNASSEMBLED = "not sent: the message could not be written from what was stored (see the log)"
 
 
 class Unassembled(Exception):
@@ -91,9 +96,7 @@ def invitation(fields: dict[str, Any], claim: Claimed, link: str) -> bytes:
 
 def write_invitation(fields: dict[str, Any], *, attendee: str, link: str, now: datetime) -> bytes:
     """The .ics of `invitation_fields` for one attendee."""
-    from notifications.ics import invitation as write  # icalendar's twin: rarely needed
-
-    return write(
+    return ics.invitation(
         uid=fields["uid"],
         sequence=int(fields["sequence"]),
         title=fields["title"],
@@ -121,9 +124,9 @@ def ready(
             continue
         try:
             out.append(dataclasses.replace(claim, body=assemble(claim)))
-        except Exception as exc:  # any fault: this message only, visibly
-            log.error("outbox message %s cannot be assembled: %s", claim.id, exc)
-            dead.append((claim.id, f"could not be assembled: {exc}"[:500]))
+        except Exception:  # any fault: this message only, visibly
+            log.exception("outbox message %s cannot be assembled", claim.id)
+            dead.append((claim.id, UNASSEMBLED))
     if dead:
         outbox.settle(db, worker=worker, now=now, dead=dead)
     return out, len(dead)

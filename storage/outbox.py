@@ -25,10 +25,9 @@ import sqlalchemy as sa
 
 from storage.db import Database
 from storage.hot_path import driver_time
-from storage.models import outbox_content_table, outbox_table
+from storage.models import outbox_table
 
 O = outbox_table  # noqa: E741
-C = outbox_content_table
 STATUSES = ("pending", "sending", "sent", "dead")
 
 
@@ -113,6 +112,22 @@ class Retry:
 
 
 # ---------------------------------------------------------------- raw statements
+# what a message is sent from (`_claimed` reads them in this order)
+_SENDING = (
+    "id",
+    "to_addr",
+    "message_id",
+    "body",
+    "attempts",
+    "ambiguous",
+    "to_name",
+    "subject",
+    "language",
+    "created_at",
+    "link",
+    "attachments",
+    "content_id",
+)
 _CLAIM_SQLITE = (
     "UPDATE outbox SET status = 'sending', lease_until = ?, leased_by = ?, "
     "attempts = attempts + 1 "
@@ -120,8 +135,7 @@ _CLAIM_SQLITE = (
     "WHERE (status = 'pending' AND next_attempt_at <= ?) "
     "OR (status = 'sending' AND lease_until < ?) "
     "ORDER BY next_attempt_at, id LIMIT ?) "
-    "RETURNING id, to_addr, message_id, body, attempts, ambiguous, to_name, subject, language, "
-    "created_at, link, attachments, content_id"
+    "RETURNING " + ", ".join(_SENDING)
 )
 _CLAIM_POSTGRES = (
     "WITH c AS (SELECT id FROM outbox "
@@ -130,8 +144,7 @@ _CLAIM_POSTGRES = (
     "ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED) "
     "UPDATE outbox o SET status = 'sending', lease_until = %s, leased_by = %s, "
     "attempts = o.attempts + 1 FROM c WHERE o.id = c.id "
-    "RETURNING o.id, o.to_addr, o.message_id, o.body, o.attempts, o.ambiguous, o.to_name, "
-    "o.subject, o.language, o.created_at, o.link, o.attachments, o.content_id"
+    "RETURNING " + ", ".join(f"o.{column}" for column in _SENDING)
 )
 _MINE = " WHERE id = {p} AND leased_by = {p} AND status = 'sending'"
 _ALL_MINE = " WHERE status = 'sending' AND leased_by = {p}"
@@ -394,8 +407,7 @@ def _contents(cur: Any, d: _Dialect, ids: set[int]) -> dict[int, Content]:
 
 
 def _claimed(r: Sequence[Any], contents: Mapping[int, Content]) -> Claimed:
-    """A claimed row (id, to_addr, message_id, body, attempts, ambiguous, to_name, subject,
-    language, created_at, link, attachments, content_id) with its content."""
+    """A row of `_SENDING`'s columns with its content."""
     if r[3] is not None:
         return Claimed(r[0], r[1], r[2], bytes(r[3]), r[4], r[5])
     content = contents.get(r[12]) if r[12] is not None else None
@@ -609,10 +621,7 @@ def counts(conn: sa.Connection) -> dict[str, int]:
     return found
 
 
-_MESSAGE = (
-    "SELECT id, to_addr, message_id, body, attempts, ambiguous, to_name, subject, language, "
-    "created_at, link, attachments, content_id FROM outbox WHERE id = {p}"
-)
+_MESSAGE = "SELECT " + ", ".join(_SENDING) + " FROM outbox WHERE id = {p}"
 
 
 def message(conn: sa.Connection, id: int) -> Claimed | None:

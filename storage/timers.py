@@ -163,29 +163,8 @@ def armed_since(conn: sa.Connection, request_id: int, since: datetime) -> set[tu
 _STILL_PENDING = "(status || '') = 'pending'"
 
 
-def cancel(
-    conn: sa.Connection,
-    ids: Sequence[int] | None,
-    *,
-    now: datetime,
-    why: str,
-    request_id: int | None = None,
-    keep: Collection[str] = (),
-) -> None:
-    """Cancel these pending timers; or, `ids=None`, every pending timer of `request_id` but
-    those named in `keep` (a request leaving a state: one UPDATE through
-    ix_timer_request_status_due, without reading the rows first)."""
-    if ids is None:
-        assert request_id is not None
-        cur, is_sqlite, p = _cursor(conn)
-        but = f" AND name NOT IN ({', '.join([p] * len(keep))})" if keep else ""
-        cur.execute(
-            f"UPDATE timer SET status = 'cancelled', fired_at = {p}, outcome = {p} "
-            f"WHERE request_id = {p} AND status = 'pending'{but}",
-            (driver_time(now, sqlite=is_sqlite), why, request_id, *keep),
-        )
-        cur.close()
-    elif ids:
+def cancel(conn: sa.Connection, ids: Sequence[int], *, now: datetime, why: str) -> None:
+    if ids:
         cur, is_sqlite, p = _cursor(conn)
         cur.execute(
             "UPDATE timer SET status = 'cancelled', fired_at = {p}, outcome = {p} "
@@ -195,6 +174,21 @@ def cancel(
             (driver_time(now, sqlite=is_sqlite), why, *ids),
         )
         cur.close()
+
+
+def cancel_all_but(
+    conn: sa.Connection, request_id: int, keep: Collection[str], *, now: datetime, why: str
+) -> None:
+    """Cancel every pending timer of the request but those named in `keep` (a request leaving
+    a state): one UPDATE through ix_timer_request_status_due, without reading the rows first."""
+    cur, is_sqlite, p = _cursor(conn)
+    but = f" AND name NOT IN ({', '.join([p] * len(keep))})" if keep else ""
+    cur.execute(
+        f"UPDATE timer SET status = 'cancelled', fired_at = {p}, outcome = {p} "
+        f"WHERE request_id = {p} AND status = 'pending'{but}",
+        (driver_time(now, sqlite=is_sqlite), why, request_id, *keep),
+    )
+    cur.close()
 
 
 def move(conn: sa.Connection, timer_id: int, due_at: datetime) -> None:

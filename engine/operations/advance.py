@@ -10,12 +10,12 @@ its own transaction; `advance_in` runs inside the caller's (the timer sweep, rep
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 
 from engine.actor import Actor
-from engine.compiler import Candidate, CompiledWorkflow, Subject
+from engine.compiler import CompiledWorkflow, Subject
 from engine.errors import GuardFailed, NotAllowed, VersionConflict
 from engine.events import RequestAdvanced
 from engine.operations.core import EngineCore
@@ -71,7 +71,7 @@ def advance_in(
     wf = engine.registry.get(conn, row.programme, row.workflow_version)
     candidates, collectable = wf.step(row.state, trigger, actor.role)
     if not candidates:
-        _candidates(engine, wf, row, trigger, actor)  # raises: why none may be taken
+        _refuse(wf, row, trigger, actor)
     clean = validated_patch(wf, data or {}, collectable)
     merged, changes = merge(row.data, clean)
     subject = Subject(state=row.state, held_from=row.held_from)
@@ -152,10 +152,9 @@ class ActionName:
         return f"{say(self.label, language)} ({self.trigger})"
 
 
-def _candidates(
-    engine: EngineCore, wf: CompiledWorkflow, row: RequestRow, trigger: str, actor: Actor
-) -> list[Candidate]:
-    """The transitions `trigger` may take from the request's state that `actor`'s role may fire."""
+def _refuse(wf: CompiledWorkflow, row: RequestRow, trigger: str, actor: Actor) -> NoReturn:
+    """Why `actor` may take no transition of `trigger` from the request's state: the state has
+    none (and what it has), or none the actor's role may fire (and whose it is)."""
     definition = wf.definition
     found = wf.candidates.get((row.state, trigger))
     if not found:
@@ -182,16 +181,13 @@ def _candidates(
             )
         )
         raise NotAllowed(message, [{"trigger": trigger, "state": row.state}])
-    mine = [c for c in found if actor.role in c.transition.roles]
-    if not mine:
-        roles = sorted({r for c in found for r in c.transition.roles})
-        raise NotAllowed(
-            Text(
-                "The role %(role)s may not “%(action)s” (allowed: %(roles)s).",
-                role=actor.role,
-                action=found[0].transition.label,
-                roles=", ".join(roles),
-            ),
-            [{"trigger": trigger, "role": actor.role, "allowed_roles": roles}],
-        )
-    return mine
+    roles = sorted({r for c in found for r in c.transition.roles})
+    raise NotAllowed(
+        Text(
+            "The role %(role)s may not “%(action)s” (allowed: %(roles)s).",
+            role=actor.role,
+            action=found[0].transition.label,
+            roles=", ".join(roles),
+        ),
+        [{"trigger": trigger, "role": actor.role, "allowed_roles": roles}],
+    )

@@ -30,6 +30,7 @@ import aiosmtplib
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from engine.bootstrap import Runtime
 from engine.clock import ManualClock
 from notifications.dispatcher import Dispatcher, DispatchReport
 from notifications.smtp import SmtpConfig
@@ -393,3 +394,12 @@ def _one_pass(dispatcher: Dispatcher) -> DispatchReport:
 def dispatch() -> Callable[[Dispatcher], DispatchReport]:
     """One pass in an event loop of its own, closing the dispatcher's connections after."""
     return _one_pass
+
+
+@pytest.fixture
+def emb(runtime: Runtime) -> str:
+    """Honduras' electoral body, which corresponds in Spanish (the workshop examples')."""
+    runtime.engine.add_emb(
+        code="TSE-HN", name="Tribunal Supremo Electoral", country="HN", language="es"
+    )
+    return "TSE-HN"

@@ -11,7 +11,6 @@ import email.policy
 from collections.abc import Callable
 from email.message import EmailMessage
 
-import pytest
 import sqlalchemy as sa
 
 from engine.actor import Actor
@@ -25,14 +24,6 @@ from tests.documents.helpers import pdf_text, workshop
 from tests.notifications.conftest import SmtpServer
 
 CONTACT = "karla.mendez@example.org"  # the example's contact person
-
-
-@pytest.fixture
-def emb(runtime: Runtime) -> str:
-    runtime.engine.add_emb(
-        code="TSE-HN", name="Tribunal Supremo Electoral", country="HN", language="es"
-    )
-    return "TSE-HN"
 
 
 def _received(runtime: Runtime, smtp_server: SmtpServer) -> dict[str, EmailMessage]:

@@ -35,14 +35,6 @@ Written = tuple[str, Recipient, dict[str, Any], str]
 
 
 @pytest.fixture
-def emb(runtime: Runtime) -> str:
-    runtime.engine.add_emb(
-        code="TSE-HN", name="Tribunal Supremo Electoral", country="HN", language="es"
-    )
-    return "TSE-HN"
-
-
-@pytest.fixture
 def written(monkeypatch: pytest.MonkeyPatch) -> list[Written]:
     """What the outbox writer asked the renderer for: template, recipient, context, language."""
     seen: list[Written] = []
@@ -211,7 +203,9 @@ def test_a_message_that_cannot_be_written_becomes_a_dead_letter_and_the_rest_go(
     with runtime.db.read() as conn:
         dead = {r.id: r for r in outbox.listing(conn, status="dead")}
     assert sorted(dead) == sorted(hit)
-    assert all("could not be assembled" in (r.last_reply or "") for r in dead.values())
+    assert all(
+        "could not be written from what was stored" in (r.last_reply or "") for r in dead.values()
+    )
 
 
 def _context() -> dict[str, Any]:

@@ -107,7 +107,7 @@ _STATEMENTS = {
         "UPDATE timer SET status = 'cancelled', outcome = 'left' "
         f"WHERE id IN (1, 2, 3) AND {timers._STILL_PENDING}"
     ),
-    "cancel on leaving a state": (  # as storage.timers.cancel(ids=None, keep=…) writes it
+    "cancel on leaving a state": (  # as storage.timers.cancel_all_but writes it
         "UPDATE timer SET status = 'cancelled', outcome = 'left' "
         "WHERE request_id = 7 AND status = 'pending' AND name NOT IN ('stale_intake')"
     ),
