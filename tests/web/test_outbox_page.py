@@ -8,8 +8,10 @@ from collections.abc import Callable
 from engine.actor import Actor
 from engine.bootstrap import Runtime
 from engine.service import Engine
+from notifications import stored
 from notifications.wiring import install_mail
 from storage import outbox
+from storage.models import outbox_table
 from tests.web.conftest import SignIn, csrf_of
 from tests.web.test_request_page import INTAKE
 
@@ -107,3 +109,24 @@ def test_a_dead_letter_is_sent_again_with_the_same_message_id(
 
 def test_an_unknown_message_is_not_found(sign_in: SignIn) -> None:
     assert sign_in("coordinator", "ana").get("/outbox/999999").status_code == 404
+
+
+def test_a_message_that_could_not_be_written_is_explained_in_the_readers_language(
+    runtime: Runtime,
+    engine: Engine,
+    make_emb: Callable[..., str],
+    sign_in: SignIn,
+) -> None:
+    message = _queued_mail(runtime, engine, make_emb)
+    with runtime.db.transaction() as conn:  # as the dispatcher leaves it (notifications/stored)
+        conn.execute(
+            outbox_table.update()
+            .where(outbox_table.c.id == message)
+            .values(status="dead", last_reply=stored.UNASSEMBLED)
+        )
+    browser = sign_in("coordinator", "ana")
+    token = csrf_of(browser.get("/outbox").text)
+    browser.post("/language", data={"language": "es", "next": "/outbox", "csrf_token": token})
+    for html in (browser.get("/outbox?status=dead").text, browser.get(f"/outbox/{message}").text):
+        assert "el mensaje no pudo escribirse a partir de lo guardado" in html
+        assert stored.UNASSEMBLED not in html

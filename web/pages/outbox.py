@@ -53,6 +53,7 @@ def outbox_page(
             "page": page,
             "pages_count": pages_count,
             "total": total,
+            "unassembled": stored.UNASSEMBLED,
         },
     )
 
@@ -97,6 +98,7 @@ def outbox_message(
             "screen_status": _screen_status(row.status, row.attempts),
             "parts": _parts(raw),
             "titles": titles,
+            "unassembled": stored.UNASSEMBLED,
         },
         headers={"Cache-Control": "no-store"},  # the text carries the signed links it sends
     )
